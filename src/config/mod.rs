@@ -1,0 +1,154 @@
+//! Configuration: `goshi.yaml`, overridden by environment variables, overridden by flags.
+//!
+//! [`file`] holds the file's shape (every key optional), [`load`] finds the file, applies
+//! the overrides and validates everything into the effective [`Config`].
+
+mod file;
+mod load;
+
+pub use file::FileConfig;
+pub use load::{find_config_file, load, ConfigError, EnvVars, Overrides};
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Which model provider to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// A local Ollama server (native `/api/chat`).
+    Ollama,
+    /// OpenAI or an OpenAI-compatible server.
+    OpenAi,
+    /// Ollama when it answers, else OpenAI when a key is set.
+    Auto,
+}
+
+impl Provider {
+    /// Parses `ollama`, `openai` or `auto`.
+    pub fn parse(s: &str) -> Option<Provider> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ollama" => Some(Provider::Ollama),
+            "openai" => Some(Provider::OpenAi),
+            "auto" => Some(Provider::Auto),
+            _ => None,
+        }
+    }
+}
+
+pub use crate::llm::openai::{MaxTokensField, OpenAiApi, OpenAiServer};
+
+/// Settings of the OpenAI backend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpenAiConfig {
+    /// The API base URL, e.g. `https://api.openai.com/v1`.
+    pub base_url: String,
+    /// The kind of server (resolved from `auto`).
+    pub server: OpenAiServer,
+    /// Where `server` came from (`auto` or `config`), for `config show`.
+    pub server_source: &'static str,
+    /// Which field carries the token limit.
+    pub max_tokens_field: MaxTokensField,
+    /// Which wire protocol.
+    pub api: OpenAiApi,
+    /// `OpenAI-Organization` header.
+    pub organization: Option<String>,
+    /// `OpenAI-Project` header.
+    pub project: Option<String>,
+    /// The API key (from `OPENAI_API_KEY` only). Never serialized.
+    #[serde(skip)]
+    pub api_key: Option<String>,
+}
+
+/// Settings of the Ollama backend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OllamaConfig {
+    /// The server's base URL, e.g. `http://127.0.0.1:11434`.
+    pub base_url: String,
+}
+
+/// Settings of the model requests.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LlmConfig {
+    /// The provider (may still be `auto`).
+    pub provider: Provider,
+    /// The configured model; None means the provider's default.
+    pub model: Option<String>,
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// Token limit of one answer.
+    pub max_tokens: u32,
+    /// Idle timeout for connecting and for each wait on the stream.
+    #[serde(serialize_with = "secs")]
+    pub request_timeout: Duration,
+    /// Frequency penalty.
+    pub frequency_penalty: Option<f64>,
+    /// Presence penalty.
+    pub presence_penalty: Option<f64>,
+    /// Retries of a failed request.
+    pub max_retries: u32,
+    /// `auto`, `required`, `none`, or a tool name.
+    pub tool_choice: String,
+    /// Whether the model may call several tools in one answer.
+    pub parallel_tool_calls: Option<bool>,
+    /// Reasoning effort for reasoning models.
+    pub reasoning_effort: Option<String>,
+    /// Model rounds per user turn before the chat loop stops.
+    pub max_tool_rounds: u32,
+    /// OpenAI settings.
+    pub openai: OpenAiConfig,
+    /// Ollama settings.
+    pub local: OllamaConfig,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// Safety settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SafetyConfig {
+    /// Keep a backup of a file before `goshi fs apply` replaces it.
+    pub auto_backup_on_write: bool,
+    /// Grant every capability without asking (not recommended).
+    pub auto_confirm_permissions: bool,
+}
+
+/// Audit settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditConfig {
+    /// Where the JSONL files go.
+    pub dir: PathBuf,
+    /// Mask values that look like secrets.
+    pub redact: bool,
+    /// `full`, `long`, `short` or `summaries`.
+    pub tool_arguments_style: String,
+    /// Delete session files older than this many days.
+    pub retention_days: Option<u64>,
+    /// Keep at most this many session files.
+    pub max_sessions: Option<usize>,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    /// The file it was read from, if any.
+    pub source: Option<PathBuf>,
+    /// Model settings.
+    pub llm: LlmConfig,
+    /// The repository root the tools may touch.
+    pub repo_root: PathBuf,
+    /// Safety settings.
+    pub safety: SafetyConfig,
+    /// Audit settings.
+    pub audit: AuditConfig,
+}
+
+/// The default token limit.
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+/// The default OpenAI base URL.
+pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+/// The default Ollama model.
+pub const DEFAULT_OLLAMA_MODEL: &str = "llama3.1:8b";

@@ -1,0 +1,108 @@
+//! The one interface every model backend implements.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use futures_util::{Stream, StreamExt};
+
+use super::accumulate::{Accumulator, AssistantTurn};
+use super::error::LlmError;
+use super::events::StreamEvent;
+use super::types::ChatRequest;
+
+/// A model's answer as it streams: events, or one error that ends it.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, LlmError>> + Send>>;
+
+/// Where the LLM layer sends notices meant for the user (retries, fallbacks, deprecations).
+/// The CLI prints them on stderr; an embedding program may route them elsewhere.
+pub type Notifier = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// A notifier that writes `goshi: MESSAGE` lines to stderr.
+pub fn stderr_notifier() -> Notifier {
+    Arc::new(|msg: &str| eprintln!("goshi: {msg}"))
+}
+
+/// A model backend: one wire protocol to one kind of server.
+pub trait Backend: Send + Sync {
+    /// The provider's display name, used in the token line (`OpenAI`, `Ollama`).
+    fn provider_name(&self) -> &'static str;
+
+    /// Sends `request` and returns its answer as a stream of events. Errors before the
+    /// stream starts (HTTP status, connection) come back here, after any retries.
+    fn stream<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<EventStream, LlmError>>;
+
+    /// The non-streaming call: the same stream, drained.
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<AssistantTurn, LlmError>> {
+        Box::pin(async move {
+            let mut stream = self.stream(request).await?;
+            let mut acc = Accumulator::new();
+            while let Some(event) = stream.next().await {
+                acc.push(&event?);
+            }
+            Ok(acc.finish())
+        })
+    }
+}
+
+/// A push parser from a wire format's bytes to events. Each backend has one; the
+/// shared [`decode_stream`] drives it from the network.
+pub trait WireDecoder: Send + 'static {
+    /// Decodes one network read, appending every completed event (or error) to `out`.
+    fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<Result<StreamEvent, LlmError>>);
+    /// The stream ended cleanly; report anything incomplete (e.g. no finish seen) as an error.
+    fn finish(&mut self, out: &mut VecDeque<Result<StreamEvent, LlmError>>);
+}
+
+/// Drives `decoder` over a byte stream, yielding events as soon as each read is decoded.
+/// The stream ends after the first error; dropping it closes the connection.
+pub fn decode_stream<S, D>(bytes: S, decoder: D) -> EventStream
+where
+    S: Stream<Item = Result<bytes::Bytes, LlmError>> + Send + 'static,
+    D: WireDecoder,
+{
+    struct State<S, D> {
+        bytes: Pin<Box<S>>,
+        decoder: D,
+        queue: VecDeque<Result<StreamEvent, LlmError>>,
+        done: bool,
+    }
+    let state = State {
+        bytes: Box::pin(bytes),
+        decoder,
+        queue: VecDeque::new(),
+        done: false,
+    };
+    Box::pin(futures_util::stream::unfold(state, |mut st| async move {
+        loop {
+            if let Some(item) = st.queue.pop_front() {
+                if item.is_err() {
+                    // An error ends the answer: drop whatever was queued behind it.
+                    st.queue.clear();
+                    st.done = true;
+                }
+                return Some((item, st));
+            }
+            if st.done {
+                return None;
+            }
+            match st.bytes.next().await {
+                Some(Ok(chunk)) => st.decoder.feed(&chunk, &mut st.queue),
+                Some(Err(e)) => {
+                    st.queue.push_back(Err(e));
+                }
+                None => {
+                    st.done = true;
+                    st.decoder.finish(&mut st.queue);
+                }
+            }
+        }
+    }))
+}

@@ -1,0 +1,137 @@
+//! Errors of the LLM layer: each says what happened, why, and what to do.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What kind of failure happened; decides retries and exit behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A required credential is missing (nothing was sent).
+    MissingCredentials,
+    /// The server rejected the credentials (401).
+    Unauthorized,
+    /// The credentials lack access (403).
+    Forbidden,
+    /// The model (or route) does not exist (404).
+    NotFound,
+    /// The request was rejected as invalid (400, 422, other 4xx).
+    BadRequest,
+    /// Too many requests (429).
+    RateLimited,
+    /// A retryable status that is not a 5xx or 429 (408 timeout, 409 conflict).
+    Transient,
+    /// The server failed (5xx).
+    Server,
+    /// No connection could be made (refused, DNS, TLS).
+    Connect,
+    /// No byte arrived within `llm.request_timeout`.
+    Timeout,
+    /// The stream broke after it had started.
+    StreamInterrupted,
+    /// The server sent data goshi cannot understand, or an error event inside the stream.
+    Protocol,
+    /// The model's tool-call arguments were not valid JSON.
+    ToolArguments,
+    /// The model cannot be used with tools.
+    ToolsUnsupported,
+}
+
+/// An error of the LLM layer, ready to be shown to a person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlmError {
+    /// The kind of failure.
+    pub kind: ErrorKind,
+    /// What happened, in one sentence.
+    pub message: String,
+    /// The HTTP status, when there was one.
+    pub status: Option<u16>,
+    /// The server's own error message, shown verbatim.
+    pub server_message: Option<String>,
+    /// The server's error code (e.g. `context_length_exceeded`).
+    pub code: Option<String>,
+    /// The request parameter the server complained about.
+    pub param: Option<String>,
+    /// What to do about it.
+    pub hint: Option<String>,
+    /// How long the server asked us to wait before retrying.
+    pub retry_after: Option<Duration>,
+}
+
+impl LlmError {
+    /// A new error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        LlmError {
+            kind,
+            message: message.into(),
+            status: None,
+            server_message: None,
+            code: None,
+            param: None,
+            hint: None,
+            retry_after: None,
+        }
+    }
+
+    /// Adds a hint (what to do).
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Adds the HTTP status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Adds the server's own message.
+    pub fn with_server_message(mut self, msg: impl Into<String>) -> Self {
+        self.server_message = Some(msg.into());
+        self
+    }
+
+    /// A malformed-data error.
+    pub fn protocol(message: impl Into<String>) -> Self {
+        LlmError::new(ErrorKind::Protocol, message)
+    }
+
+    /// Whether sending the same request again may succeed: 408, 409, 429, 5xx and
+    /// connection failures.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::RateLimited | ErrorKind::Transient | ErrorKind::Server | ErrorKind::Connect
+        )
+    }
+}
+
+impl fmt::Display for LlmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(msg) = &self.server_message {
+            write!(f, "\n  server said: {msg}")?;
+            if let Some(code) = &self.code {
+                write!(f, " (code: {code})")?;
+            }
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LlmError {}
+
+/// Maps an HTTP status to the kind of failure it means.
+pub fn kind_for_status(status: u16) -> ErrorKind {
+    match status {
+        401 => ErrorKind::Unauthorized,
+        403 => ErrorKind::Forbidden,
+        404 => ErrorKind::NotFound,
+        408 | 409 => ErrorKind::Transient,
+        429 => ErrorKind::RateLimited,
+        500..=599 => ErrorKind::Server,
+        _ => ErrorKind::BadRequest,
+    }
+}

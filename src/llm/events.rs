@@ -1,0 +1,81 @@
+//! The events every backend produces: the one protocol between models and front ends.
+
+use serde::{Deserialize, Serialize};
+
+/// Token counts of one response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    /// Tokens in the prompt.
+    pub prompt_tokens: u64,
+    /// Tokens in the answer.
+    pub completion_tokens: u64,
+    /// Their total, as the server reported it.
+    pub total_tokens: u64,
+}
+
+impl Usage {
+    /// Adds another usage to this one.
+    pub fn add(&mut self, other: &Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.total_tokens += other.total_tokens;
+    }
+}
+
+/// Why the model stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// A natural end.
+    Stop,
+    /// Cut at the token limit.
+    Length,
+    /// The model wants tools to run.
+    ToolCalls,
+    /// The provider's content filter stopped it.
+    ContentFilter,
+    /// Anything else the server said.
+    Other(String),
+}
+
+impl FinishReason {
+    /// Maps a wire finish reason (`stop`, `length`, ...) to ours.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "stop" | "end_turn" => FinishReason::Stop,
+            "length" | "max_tokens" | "max_output_tokens" => FinishReason::Length,
+            "tool_calls" | "function_call" => FinishReason::ToolCalls,
+            "content_filter" => FinishReason::ContentFilter,
+            other => FinishReason::Other(other.to_string()),
+        }
+    }
+}
+
+/// One event of a model's streamed answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    /// A piece of answer text, to show as it arrives.
+    TextDelta(String),
+    /// A tool call begins.
+    ToolCallStart {
+        /// Its position among this answer's calls.
+        index: usize,
+        /// The call id.
+        id: String,
+        /// The tool's goshi name (mapped back from the wire).
+        name: String,
+    },
+    /// A fragment of a tool call's JSON arguments.
+    ToolCallArgumentsDelta {
+        /// Which call (see [`StreamEvent::ToolCallStart::index`]).
+        index: usize,
+        /// The fragment.
+        fragment: String,
+    },
+    /// Token usage of this answer.
+    Usage(Usage),
+    /// An opaque provider item to send back with the assistant message.
+    Opaque(serde_json::Value),
+    /// The answer ended.
+    Finish(FinishReason),
+}

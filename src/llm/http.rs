@@ -1,0 +1,209 @@
+//! The HTTP transport every backend shares: sending with retries, mapping connection
+//! failures, and reading a body with an idle timeout. One copy of the rules, not one per
+//! protocol.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use reqwest::header::HeaderMap;
+
+use super::backend::Notifier;
+use super::error::{ErrorKind, LlmError};
+use super::retry::{parse_retry_after, RetryPolicy};
+
+/// How a provider turns an unsuccessful HTTP answer into an error with its own hints.
+pub trait ErrorMapper: Send + Sync {
+    /// Builds the error for a non-2xx answer from its status, headers and body text.
+    fn status_error(&self, status: u16, headers: &HeaderMap, body: &str) -> LlmError;
+    /// What to tell the user when `url` cannot be reached at all.
+    fn connect_hint(&self, url: &str) -> String;
+}
+
+/// The shared HTTP client with goshi's timeout and retry rules.
+#[derive(Clone)]
+pub struct Transport {
+    client: reqwest::Client,
+    /// Bounds connecting, the wait for response headers, and each wait for the next body
+    /// byte (`llm.request_timeout`).
+    pub timeout: Duration,
+    /// Retry policy (`llm.max_retries`).
+    pub retry: RetryPolicy,
+    notify: Notifier,
+}
+
+impl Transport {
+    /// A transport with the given idle timeout and retry count.
+    pub fn new(timeout: Duration, max_retries: u32, notify: Notifier) -> Result<Self, LlmError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .user_agent(concat!("goshi/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                LlmError::new(
+                    ErrorKind::Connect,
+                    format!("could not set up the HTTP client: {e}"),
+                )
+            })?;
+        Ok(Transport {
+            client,
+            timeout,
+            retry: RetryPolicy { max_retries },
+            notify,
+        })
+    }
+
+    /// The underlying client, to build requests with.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Says something to the user.
+    pub fn notify(&self, msg: &str) {
+        (self.notify)(msg)
+    }
+
+    /// The notifier.
+    pub fn notifier(&self) -> &Notifier {
+        &self.notify
+    }
+
+    /// Sends the request that `build` makes, retrying 408, 409, 429, 5xx and connection
+    /// failures up to `max_retries` times with backoff (honouring `Retry-After`). Returns the
+    /// first successful response, whose body has not been read yet.
+    pub async fn send(
+        &self,
+        url: &str,
+        build: &(dyn Fn() -> reqwest::RequestBuilder + Send + Sync),
+        mapper: &dyn ErrorMapper,
+    ) -> Result<reqwest::Response, LlmError> {
+        let mut attempt = 0u32;
+        loop {
+            let err = match tokio::time::timeout(self.timeout, build().send()).await {
+                Ok(Ok(resp)) if resp.status().is_success() => return Ok(resp),
+                Ok(Ok(resp)) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    let body = match tokio::time::timeout(self.timeout, resp.text()).await {
+                        Ok(Ok(b)) => b,
+                        _ => String::new(),
+                    };
+                    let mut err = mapper.status_error(status, &headers, &body);
+                    err.status = Some(status);
+                    if err.retry_after.is_none() {
+                        err.retry_after = parse_retry_after(&headers);
+                    }
+                    err
+                }
+                Ok(Err(e)) => request_error(&e, url, self.timeout, mapper),
+                Err(_) => timeout_error(url, self.timeout),
+            };
+            if !err.is_retryable() || attempt >= self.retry.max_retries {
+                return Err(err);
+            }
+            attempt += 1;
+            let wait = self.retry.delay(attempt, err.retry_after, fastrand::f64());
+            let why = match err.status {
+                Some(s) => format!("HTTP {s}"),
+                None => err.message.clone(),
+            };
+            self.notify(&format!(
+                "{why}; retrying in {:.1}s (attempt {attempt} of {})",
+                wait.as_secs_f64(),
+                self.retry.max_retries
+            ));
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// The response body as a stream of network reads; waiting longer than the timeout
+    /// for the next read, or a broken connection, ends it with an error.
+    pub fn body_stream(
+        &self,
+        resp: reqwest::Response,
+    ) -> impl Stream<Item = Result<Bytes, LlmError>> + Send + 'static {
+        let timeout = self.timeout;
+        let inner = Box::pin(resp.bytes_stream());
+        futures_util::stream::unfold(Some(inner), move |state| async move {
+            let mut inner = state?;
+            match tokio::time::timeout(timeout, inner.next()).await {
+                Ok(Some(Ok(bytes))) => Some((Ok(bytes), Some(inner))),
+                Ok(Some(Err(e))) => Some((
+                    Err(LlmError::new(
+                        ErrorKind::StreamInterrupted,
+                        format!("stream interrupted: the connection broke mid-answer ({})", chain(&e)),
+                    )
+                    .with_hint("the partial answer was kept; ask again to continue")),
+                    None,
+                )),
+                Ok(None) => None,
+                Err(_) => Some((
+                    Err(LlmError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "the server sent nothing for {}s (llm.request_timeout) and the answer was abandoned",
+                            timeout.as_secs_f64()
+                        ),
+                    )
+                    .with_hint("raise llm.request_timeout in goshi.yaml if the model is just slow")),
+                    None,
+                )),
+            }
+        })
+    }
+}
+
+fn timeout_error(url: &str, timeout: Duration) -> LlmError {
+    LlmError::new(
+        ErrorKind::Timeout,
+        format!(
+            "no answer from {url} within {}s (llm.request_timeout)",
+            timeout.as_secs_f64()
+        ),
+    )
+    .with_hint("check that the server is up, or raise llm.request_timeout in goshi.yaml")
+}
+
+fn request_error(
+    e: &reqwest::Error,
+    url: &str,
+    timeout: Duration,
+    mapper: &dyn ErrorMapper,
+) -> LlmError {
+    if e.is_timeout() {
+        return timeout_error(url, timeout);
+    }
+    LlmError::new(
+        ErrorKind::Connect,
+        format!("could not connect to {url}: {}", chain(e)),
+    )
+    .with_hint(mapper.connect_hint(url))
+}
+
+/// An error and its sources as one line (reqwest hides the useful part in the chain).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// Shortens a server body for an error message.
+pub fn clip_body(body: &str) -> String {
+    let body = body.trim();
+    if body.len() <= 500 {
+        return body.to_string();
+    }
+    let mut end = 500;
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &body[..end])
+}

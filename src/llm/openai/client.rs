@@ -1,0 +1,314 @@
+//! The OpenAI backend: request building, the parameter fallbacks, model lifecycle
+//! warnings, and the hand-over to the stream decoder.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde_json::{json, Map, Value};
+
+use super::errors::OpenAiErrors;
+use super::lifecycle::{self, Status};
+use super::stream::{completion_events, ChatStreamDecoder};
+use super::tools::{messages_json, tool_choice_json, tools_json};
+use super::{shutdown, MaxTokensField, OpenAiApi, OpenAiServer};
+use crate::llm::backend::{decode_stream, Backend, EventStream};
+use crate::llm::error::{ErrorKind, LlmError};
+use crate::llm::http::Transport;
+use crate::llm::toolname::ToolNameMap;
+use crate::llm::types::ChatRequest;
+
+/// What the OpenAI backend needs to know.
+#[derive(Debug, Clone)]
+pub struct OpenAiSettings {
+    /// Base URL, e.g. `https://api.openai.com/v1` (no trailing slash).
+    pub base_url: String,
+    /// The API key; required when `server` is OpenAI.
+    pub api_key: Option<String>,
+    /// `OpenAI-Organization` header.
+    pub organization: Option<String>,
+    /// `OpenAI-Project` header.
+    pub project: Option<String>,
+    /// OpenAI itself or a compatible server.
+    pub server: OpenAiServer,
+    /// Which field carries the token limit.
+    pub max_tokens_field: MaxTokensField,
+    /// Which wire protocol.
+    pub api: OpenAiApi,
+}
+
+/// Parameters goshi adds on its own, which it may drop when a server refuses them.
+const DROPPABLE: [&str; 5] = [
+    "temperature",
+    "frequency_penalty",
+    "presence_penalty",
+    "parallel_tool_calls",
+    "reasoning_effort",
+];
+
+#[derive(Default)]
+struct Session {
+    /// Parameters this server refused; not sent again this session.
+    dropped: HashSet<String>,
+    /// The token field after a server refused the configured one.
+    token_field: Option<&'static str>,
+    /// Models already warned about.
+    warned: HashSet<String>,
+}
+
+/// The OpenAI (and OpenAI-compatible) backend.
+pub struct OpenAiBackend {
+    settings: OpenAiSettings,
+    transport: Transport,
+    session: Mutex<Session>,
+}
+
+impl OpenAiBackend {
+    /// A backend over `transport`.
+    pub fn new(settings: OpenAiSettings, transport: Transport) -> Self {
+        OpenAiBackend {
+            settings,
+            transport,
+            session: Mutex::new(Session::default()),
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &OpenAiSettings {
+        &self.settings
+    }
+
+    fn session(&self) -> std::sync::MutexGuard<'_, Session> {
+        // A poisoned lock only means another thread panicked mid-update of plain sets;
+        // the data is still usable.
+        self.session.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn is_openai(&self) -> bool {
+        self.settings.server == OpenAiServer::OpenAi
+    }
+
+    /// Fails before any request when OpenAI itself is used without a key.
+    pub fn check_credentials(&self) -> Result<(), LlmError> {
+        if self.is_openai() && self.settings.api_key.is_none() {
+            return Err(LlmError::new(
+                ErrorKind::MissingCredentials,
+                "OPENAI_API_KEY is not set, so goshi cannot talk to OpenAI",
+            )
+            .with_hint(
+                "create a key at https://platform.openai.com/api-keys and run: export OPENAI_API_KEY=sk-...; \
+                 or use a local model with --provider ollama",
+            ));
+        }
+        Ok(())
+    }
+
+    fn token_field(&self) -> &'static str {
+        if let Some(f) = self.session().token_field {
+            return f;
+        }
+        match self.settings.max_tokens_field {
+            MaxTokensField::MaxTokens => "max_tokens",
+            MaxTokensField::MaxCompletionTokens => "max_completion_tokens",
+            MaxTokensField::Auto if self.is_openai() => "max_completion_tokens",
+            MaxTokensField::Auto => "max_tokens",
+        }
+    }
+
+    /// The Chat Completions request body.
+    pub fn chat_body(&self, req: &ChatRequest, names: &ToolNameMap) -> Value {
+        let dropped = self.session().dropped.clone();
+        let o = &req.options;
+        let mut body = Map::new();
+        body.insert("model".into(), json!(req.model));
+        body.insert("messages".into(), messages_json(&req.messages, names));
+        body.insert(self.token_field().into(), json!(o.max_tokens));
+        if !req.no_stream {
+            body.insert("stream".into(), json!(true));
+            body.insert("stream_options".into(), json!({"include_usage": true}));
+        }
+        let mut opt = |key: &str, value: Option<Value>| {
+            if let Some(v) = value {
+                if !dropped.contains(key) {
+                    body.insert(key.into(), v);
+                }
+            }
+        };
+        opt("temperature", o.temperature.map(|t| json!(t)));
+        opt("frequency_penalty", o.frequency_penalty.map(|t| json!(t)));
+        opt("presence_penalty", o.presence_penalty.map(|t| json!(t)));
+        opt("reasoning_effort", o.reasoning_effort.as_ref().map(|t| json!(t)));
+        opt("seed", o.seed.map(|t| json!(t)));
+        if !req.tools.is_empty() {
+            opt("parallel_tool_calls", o.parallel_tool_calls.map(|t| json!(t)));
+            body.insert("tools".into(), tools_json(&req.tools, names));
+            body.insert("tool_choice".into(), tool_choice_json(&o.tool_choice, names));
+        }
+        Value::Object(body)
+    }
+
+    fn request(&self, url: &str, body: Vec<u8>) -> impl Fn() -> reqwest::RequestBuilder + Send + Sync {
+        let client = self.transport.client().clone();
+        let url = url.to_string();
+        let s = self.settings.clone();
+        move || {
+            let mut rb = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body.clone());
+            if let Some(k) = &s.api_key {
+                rb = rb.bearer_auth(k);
+            }
+            if let Some(o) = &s.organization {
+                rb = rb.header("OpenAI-Organization", o);
+            }
+            if let Some(p) = &s.project {
+                rb = rb.header("OpenAI-Project", p);
+            }
+            rb
+        }
+    }
+
+    /// Warns once per session about a deprecated or retired OpenAI model, reading the
+    /// live `shutdown_date` at most once a day.
+    async fn lifecycle_warning(&self, model: &str) {
+        if !self.is_openai() || !self.session().warned.insert(model.to_string()) {
+            return;
+        }
+        let today = lifecycle::today();
+        let live = match shutdown::cached(&self.settings.base_url, model, &today) {
+            Some(d) => Some(d),
+            None => self.fetch_shutdown_date(model, &today).await,
+        };
+        if let Some(w) = lifecycle::status(model, &today, live).warning(model) {
+            self.transport.notify(&format!("warning: {w}"));
+        }
+    }
+
+    async fn fetch_shutdown_date(&self, model: &str, today: &str) -> Option<Option<String>> {
+        let url = format!("{}/models/{}", self.settings.base_url, model);
+        let mut rb = self.transport.client().get(&url);
+        if let Some(k) = &self.settings.api_key {
+            rb = rb.bearer_auth(k);
+        }
+        // A best-effort look-up: it must never hold up or fail the chat.
+        let resp = tokio::time::timeout(Duration::from_secs(3), rb.send()).await.ok()?.ok()?;
+        if !resp.status().is_success() {
+            return None;
+        }
+        let body = tokio::time::timeout(Duration::from_secs(3), resp.text()).await.ok()?.ok()?;
+        let date = shutdown::parse_model_body(&body)?;
+        shutdown::store(&self.settings.base_url, model, today, date.clone());
+        Some(date)
+    }
+
+    /// Adjusts the session after a 400 that names a parameter goshi added; true when the
+    /// request should be sent again.
+    fn fallback(&self, err: &LlmError, model: &str) -> bool {
+        if err.status != Some(400) {
+            return false;
+        }
+        let code = err.code.as_deref().unwrap_or_default();
+        if code != "unsupported_parameter" && code != "unsupported_value" {
+            return false;
+        }
+        let Some(param) = err.param.as_deref() else {
+            return false;
+        };
+        let current = self.token_field();
+        let mut s = self.session();
+        if param == current && s.token_field.is_none() {
+            let other = if current == "max_tokens" {
+                "max_completion_tokens"
+            } else {
+                "max_tokens"
+            };
+            s.token_field = Some(other);
+            drop(s);
+            self.transport.notify(&format!(
+                "the server does not accept `{current}` for {model}; retrying with `{other}` \
+                 (set llm.openai.max_tokens_field: {other} in goshi.yaml to skip this)"
+            ));
+            return true;
+        }
+        if DROPPABLE.contains(&param) && s.dropped.insert(param.to_string()) {
+            drop(s);
+            self.transport.notify(&format!(
+                "the server does not accept `{param}` for {model}; retrying without it \
+                 (remove llm.{param} from goshi.yaml to skip this)"
+            ));
+            return true;
+        }
+        false
+    }
+
+    async fn chat_stream(&self, req: &ChatRequest) -> Result<EventStream, LlmError> {
+        let names = ToolNameMap::new(&req.tools);
+        let url = format!("{}/chat/completions", self.settings.base_url);
+        let mapper = OpenAiErrors {
+            is_openai: self.is_openai(),
+            model: req.model.clone(),
+        };
+        // Each refused parameter can be dropped once, so this ends.
+        for _ in 0..=DROPPABLE.len() + 1 {
+            let body = serde_json::to_vec(&self.chat_body(req, &names))
+                .map_err(|e| LlmError::protocol(format!("could not encode the request: {e}")))?;
+            let build = self.request(&url, body);
+            match self.transport.send(&url, &build, &mapper).await {
+                Ok(resp) if req.no_stream => {
+                    let text = tokio::time::timeout(self.transport.timeout, resp.text())
+                        .await
+                        .map_err(|_| {
+                            LlmError::new(ErrorKind::Timeout, "the answer did not arrive within llm.request_timeout")
+                        })?
+                        .map_err(|e| {
+                            LlmError::new(ErrorKind::StreamInterrupted, format!("reading the answer failed: {e}"))
+                        })?;
+                    let events = completion_events(&text, &names)?;
+                    return Ok(Box::pin(futures_util::stream::iter(events.into_iter().map(Ok))));
+                }
+                Ok(resp) => {
+                    let bytes = self.transport.body_stream(resp);
+                    return Ok(decode_stream(bytes, ChatStreamDecoder::new(names)));
+                }
+                Err(e) if self.fallback(&e, &req.model) => continue,
+                Err(e) => return Err(self.explain(e, &req.model)),
+            }
+        }
+        Err(LlmError::new(
+            ErrorKind::BadRequest,
+            "the server kept refusing the request's parameters",
+        ))
+    }
+
+    /// Adds lifecycle knowledge to a 404.
+    fn explain(&self, mut err: LlmError, model: &str) -> LlmError {
+        if err.kind == ErrorKind::NotFound && self.is_openai() {
+            if let Status::Gone {
+                date,
+                replacement: Some(r),
+            } = lifecycle::status(model, &lifecycle::today(), None)
+            {
+                err.hint = Some(format!(
+                    "{model} was shut down on {date}; use {r} instead (set llm.model, GOSHI_MODEL or --model)"
+                ));
+            }
+        }
+        err
+    }
+}
+
+impl Backend for OpenAiBackend {
+    fn provider_name(&self) -> &'static str {
+        "OpenAI"
+    }
+
+    fn stream<'a>(&'a self, request: &'a ChatRequest) -> BoxFuture<'a, Result<EventStream, LlmError>> {
+        Box::pin(async move {
+            self.check_credentials()?;
+            self.lifecycle_warning(&request.model).await;
+            self.chat_stream(request).await
+        })
+    }
+}

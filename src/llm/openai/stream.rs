@@ -1,0 +1,396 @@
+//! Chat Completions streaming: SSE events carrying `chat.completion.chunk` objects,
+//! turned into [`StreamEvent`]s.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+
+use serde::Deserialize;
+
+use crate::llm::backend::WireDecoder;
+use crate::llm::error::{ErrorKind, LlmError};
+use crate::llm::events::{FinishReason, StreamEvent, Usage};
+use crate::llm::sse::{SseDecoder, SseEvent};
+use crate::llm::toolname::ToolNameMap;
+
+// The chunk is parsed into borrowed views: only the text that reaches the caller is
+// copied. Unknown fields (obfuscation, system_fingerprint, service_tier, timings, ...)
+// are skipped by serde.
+#[derive(Deserialize)]
+struct Chunk<'a> {
+    #[serde(default, borrow)]
+    choices: Option<Vec<Choice<'a>>>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Choice<'a> {
+    #[serde(default)]
+    index: Option<u32>,
+    #[serde(default, borrow)]
+    delta: Option<Delta<'a>>,
+    #[serde(default, borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Delta<'a> {
+    #[serde(default, borrow)]
+    content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    refusal: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    tool_calls: Option<Vec<ToolCallDelta<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct ToolCallDelta<'a> {
+    #[serde(default)]
+    index: Option<usize>,
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    function: Option<FunctionDelta<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FunctionDelta<'a> {
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    arguments: Option<Cow<'a, str>>,
+}
+
+/// The `usage` object (shared with non-streamed answers).
+#[derive(Deserialize, Default)]
+pub struct WireUsage {
+    /// Prompt tokens.
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    /// Answer tokens.
+    #[serde(default)]
+    pub completion_tokens: u64,
+    /// Total.
+    #[serde(default)]
+    pub total_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    /// Ours.
+    pub fn to_usage(&self) -> Usage {
+        Usage {
+            prompt_tokens: self.prompt_tokens,
+            completion_tokens: self.completion_tokens,
+            total_tokens: self
+                .total_tokens
+                .unwrap_or(self.prompt_tokens + self.completion_tokens),
+        }
+    }
+}
+
+/// Decodes a Chat Completions SSE stream.
+pub struct ChatStreamDecoder {
+    sse: SseDecoder,
+    names: ToolNameMap,
+    events: Vec<SseEvent>,
+    /// Stream index -> whether its start was announced.
+    started: Vec<bool>,
+    saw_done: bool,
+    saw_finish: bool,
+}
+
+impl ChatStreamDecoder {
+    /// A decoder mapping wire tool names back through `names`.
+    pub fn new(names: ToolNameMap) -> Self {
+        ChatStreamDecoder {
+            sse: SseDecoder::new(),
+            names,
+            events: Vec::new(),
+            started: Vec::new(),
+            saw_done: false,
+            saw_finish: false,
+        }
+    }
+
+    fn handle(&mut self, data: &str, out: &mut VecDeque<Result<StreamEvent, LlmError>>) {
+        if data == "[DONE]" {
+            self.saw_done = true;
+            return;
+        }
+        if data.trim().is_empty() {
+            return;
+        }
+        let chunk: Chunk<'_> = match serde_json::from_str(data) {
+            Ok(c) => c,
+            Err(e) => {
+                out.push_back(Err(malformed(&e, data)));
+                return;
+            }
+        };
+        if let Some(err) = chunk.error {
+            out.push_back(Err(super::errors::stream_error(&err)));
+            return;
+        }
+        for choice in chunk.choices.into_iter().flatten() {
+            // Only the first choice is shown (goshi never asks for n > 1).
+            if choice.index.unwrap_or(0) != 0 {
+                continue;
+            }
+            if let Some(delta) = choice.delta {
+                for text in [delta.content, delta.refusal].into_iter().flatten() {
+                    if !text.is_empty() {
+                        out.push_back(Ok(StreamEvent::TextDelta(text.into_owned())));
+                    }
+                }
+                for (pos, call) in delta.tool_calls.into_iter().flatten().enumerate() {
+                    self.tool_call(pos, call, out);
+                }
+            }
+            if let Some(reason) = choice.finish_reason {
+                self.saw_finish = true;
+                out.push_back(Ok(StreamEvent::Finish(FinishReason::from_wire(&reason))));
+            }
+        }
+        if let Some(u) = chunk.usage {
+            out.push_back(Ok(StreamEvent::Usage(u.to_usage())));
+        }
+    }
+
+    fn tool_call(
+        &mut self,
+        pos: usize,
+        call: ToolCallDelta<'_>,
+        out: &mut VecDeque<Result<StreamEvent, LlmError>>,
+    ) {
+        let index = call.index.unwrap_or(pos);
+        if index > 1024 {
+            out.push_back(Err(LlmError::protocol(format!(
+                "the server sent a tool call with an implausible index {index}"
+            ))));
+            return;
+        }
+        if self.started.len() <= index {
+            self.started.resize(index + 1, false);
+        }
+        let (name, arguments) = match call.function {
+            Some(f) => (f.name, f.arguments),
+            None => (None, None),
+        };
+        if !self.started[index] {
+            self.started[index] = true;
+            let id = match call.id {
+                Some(id) if !id.is_empty() => id.into_owned(),
+                _ => format!("call_{index}"),
+            };
+            let name = self.names.goshi(name.as_deref().unwrap_or_default());
+            out.push_back(Ok(StreamEvent::ToolCallStart { index, id, name }));
+        }
+        if let Some(args) = arguments {
+            if !args.is_empty() {
+                out.push_back(Ok(StreamEvent::ToolCallArgumentsDelta {
+                    index,
+                    fragment: args.into_owned(),
+                }));
+            }
+        }
+    }
+}
+
+fn malformed(e: &serde_json::Error, data: &str) -> LlmError {
+    let mut end = data.len().min(200);
+    while !data.is_char_boundary(end) {
+        end -= 1;
+    }
+    LlmError::protocol(format!(
+        "the server sent a malformed stream event ({e}): {}",
+        &data[..end]
+    ))
+    .with_hint("the server may not be OpenAI-compatible; check llm.openai.base_url")
+}
+
+impl WireDecoder for ChatStreamDecoder {
+    fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<Result<StreamEvent, LlmError>>) {
+        let mut events = std::mem::take(&mut self.events);
+        self.sse.feed(bytes, &mut events);
+        for ev in events.drain(..) {
+            match ev.event.as_deref() {
+                None | Some("message") => self.handle(&ev.data, out),
+                Some("error") => out.push_back(Err(super::errors::stream_error(
+                    &serde_json::from_str::<serde_json::Value>(&ev.data)
+                        .map(|v| v.get("error").cloned().unwrap_or(v))
+                        .unwrap_or(serde_json::Value::String(ev.data.clone())),
+                ))),
+                Some(_) => {}
+            }
+        }
+        self.events = events;
+    }
+
+    fn finish(&mut self, out: &mut VecDeque<Result<StreamEvent, LlmError>>) {
+        self.sse.finish();
+        if !self.saw_done && !self.saw_finish {
+            out.push_back(Err(LlmError::new(
+                ErrorKind::StreamInterrupted,
+                "stream interrupted: the server closed the connection before the answer was complete",
+            )
+            .with_hint("the partial answer was kept; ask again to continue")));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(input: &[u8], cuts: &[usize]) -> Vec<Result<StreamEvent, LlmError>> {
+        let mut d = ChatStreamDecoder::new(ToolNameMap::new(&[crate::llm::types::ToolDefinition {
+            name: "fs.read".into(),
+            description: String::new(),
+            parameters: serde_json::json!({}),
+        }]));
+        let mut out = VecDeque::new();
+        let mut last = 0;
+        for &c in cuts.iter().chain(std::iter::once(&input.len())) {
+            d.feed(&input[last..c], &mut out);
+            last = c;
+        }
+        d.finish(&mut out);
+        out.into_iter().collect()
+    }
+
+    #[test]
+    fn text_tool_calls_usage_and_unknown_fields() {
+        let s = concat!(
+            "data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null},\"finish_reason\":null}],\"usage\":null,\"obfuscation\":\"abc\"}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hé\"}}],\"system_fingerprint\":\"fp\",\"service_tier\":\"default\"}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\",\"tool_calls\":[{\"index\":0,\"id\":\"abc123\",\"type\":\"function\",\"function\":{\"name\":\"fs_read\",\"arguments\":\"{\"}}]}}]}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"}\"}}]}}]}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}],\"timings\":{\"x\":1}}\n\n",
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7,\"prompt_tokens_details\":{\"cached_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":0}}}\n\n",
+            "data: [DONE]\n\n"
+        );
+        let ev: Vec<StreamEvent> = decode(s.as_bytes(), &[3, 100, 101, 250])
+            .into_iter()
+            .map(|e| e.unwrap())
+            .collect();
+        assert_eq!(
+            ev,
+            vec![
+                StreamEvent::TextDelta("Hé".into()),
+                StreamEvent::ToolCallStart {
+                    index: 0,
+                    id: "abc123".into(),
+                    name: "fs.read".into()
+                },
+                StreamEvent::ToolCallArgumentsDelta {
+                    index: 0,
+                    fragment: "{".into()
+                },
+                StreamEvent::ToolCallArgumentsDelta {
+                    index: 0,
+                    fragment: "}".into()
+                },
+                StreamEvent::Finish(FinishReason::ToolCalls),
+                StreamEvent::Usage(Usage {
+                    prompt_tokens: 5,
+                    completion_tokens: 2,
+                    total_tokens: 7
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn error_object_malformed_json_and_early_close_are_errors() {
+        let r = decode(b"data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n", &[]);
+        let e = r[0].as_ref().unwrap_err();
+        assert_eq!(e.server_message.as_deref(), Some("overloaded"));
+        let r = decode(b"data: {not json\n\n", &[]);
+        assert!(r[0].as_ref().unwrap_err().message.contains("malformed"));
+        let r = decode(b"data: {\"choices\":[{\"delta\":{\"content\":\"partial\"}}]}\n\n", &[]);
+        assert_eq!(r[0].as_ref().unwrap(), &StreamEvent::TextDelta("partial".into()));
+        assert_eq!(r[1].as_ref().unwrap_err().kind, ErrorKind::StreamInterrupted);
+    }
+}
+
+/// The events of a non-streamed `chat.completion` body, in the order a stream would give
+/// them.
+pub fn completion_events(body: &str, names: &ToolNameMap) -> Result<Vec<StreamEvent>, LlmError> {
+    #[derive(Deserialize)]
+    struct Completion {
+        #[serde(default)]
+        choices: Vec<FullChoice>,
+        #[serde(default)]
+        usage: Option<WireUsage>,
+    }
+    #[derive(Deserialize)]
+    struct FullChoice {
+        #[serde(default)]
+        message: Option<FullMessage>,
+        #[serde(default)]
+        finish_reason: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct FullMessage {
+        #[serde(default)]
+        content: Option<String>,
+        #[serde(default)]
+        refusal: Option<String>,
+        #[serde(default)]
+        tool_calls: Vec<FullCall>,
+    }
+    #[derive(Deserialize)]
+    struct FullCall {
+        #[serde(default)]
+        id: Option<String>,
+        function: FullFunction,
+    }
+    #[derive(Deserialize)]
+    struct FullFunction {
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        arguments: Option<serde_json::Value>,
+    }
+    let c: Completion = serde_json::from_str(body).map_err(|e| malformed(&e, body))?;
+    let mut out = Vec::new();
+    let choice = c
+        .choices
+        .into_iter()
+        .next()
+        .ok_or_else(|| LlmError::protocol("the server's answer has no choices"))?;
+    if let Some(m) = choice.message {
+        for text in [m.content, m.refusal].into_iter().flatten() {
+            if !text.is_empty() {
+                out.push(StreamEvent::TextDelta(text));
+            }
+        }
+        for (index, call) in m.tool_calls.into_iter().enumerate() {
+            out.push(StreamEvent::ToolCallStart {
+                index,
+                id: call.id.filter(|i| !i.is_empty()).unwrap_or_else(|| format!("call_{index}")),
+                name: names.goshi(&call.function.name),
+            });
+            let args = match call.function.arguments {
+                Some(serde_json::Value::String(s)) => s,
+                Some(serde_json::Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            if !args.is_empty() {
+                out.push(StreamEvent::ToolCallArgumentsDelta {
+                    index,
+                    fragment: args,
+                });
+            }
+        }
+    }
+    if let Some(r) = choice.finish_reason {
+        out.push(StreamEvent::Finish(FinishReason::from_wire(&r)));
+    }
+    if let Some(u) = c.usage {
+        out.push(StreamEvent::Usage(u.to_usage()));
+    }
+    Ok(out)
+}

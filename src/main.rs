@@ -1,0 +1,5 @@
+//! The `goshi` binary: a thin shell over the library's CLI.
+
+fn main() -> std::process::ExitCode {
+    goshi::cli::main()
+}
