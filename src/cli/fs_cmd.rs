@@ -1,0 +1,538 @@
+//! `goshi fs ...`: the user's side of the file tools: list, read, propose, review, apply.
+//!
+//! The same path guard and proposal store as the model's tools are used, so the CLI can do
+//! nothing the tools could not, except applying a proposal, which needs both `--yes` and
+//! `--dry-run=false`.
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::tools::proposals::{self, ApplyOptions, ApplyOutcome, Proposal, MAX_FILE_BYTES};
+use crate::tools::{fs as fs_tools, PathGuard, ToolContext, ToolError};
+
+/// The `goshi fs` subcommands.
+#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum FsCommand {
+    /// List a directory (default: the repository root)
+    List {
+        /// Directory, relative to the repository root
+        path: Option<String>,
+    },
+    /// Print a text file
+    Read {
+        /// File, relative to the repository root
+        path: String,
+    },
+    /// Create a proposal from stdin content (the file is not changed)
+    Write {
+        /// File to create or replace, relative to the repository root
+        path: String,
+    },
+    /// List stored proposals
+    Proposals,
+    /// Show a proposal and its diff against the current file
+    Show {
+        /// Proposal id (a unique prefix is enough)
+        id: String,
+    },
+    /// Apply a proposal; without --yes --dry-run=false only shows what would change
+    Apply {
+        /// Proposal id (a unique prefix is enough)
+        id: String,
+        /// Confirm applying the proposal
+        #[arg(long)]
+        yes: bool,
+        /// Only show what would change (on by default; pass --dry-run=false to write)
+        #[arg(
+            long,
+            default_value_t = true,
+            action = clap::ArgAction::Set,
+            num_args = 0..=1,
+            default_missing_value = "true"
+        )]
+        dry_run: bool,
+    },
+}
+
+/// What `goshi fs` needs from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FsEnv {
+    /// The repository root (`behavior.repo_root`, or the current directory).
+    pub repo_root: PathBuf,
+    /// Back up files before applying proposals (`safety.auto_backup_on_write`).
+    pub auto_backup: bool,
+}
+
+/// Runs one fs command; prints results to stdout and errors to stderr as `goshi: error: ...`
+/// with a hint; returns the exit code (0 ok, 1 failure, 2 usage).
+pub fn run(cmd: &FsCommand, env: &FsEnv) -> ExitCode {
+    let stdin = io::stdin();
+    let stdin_tty = stdin.is_terminal();
+    let code = run_with(
+        cmd,
+        env,
+        &mut Io {
+            stdin: &mut stdin.lock(),
+            stdin_tty,
+            out: &mut io::stdout().lock(),
+            err: &mut io::stderr().lock(),
+        },
+    );
+    ExitCode::from(code)
+}
+
+/// The streams a command uses (replaceable in tests).
+pub(crate) struct Io<'a> {
+    stdin: &'a mut dyn Read,
+    stdin_tty: bool,
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+}
+
+/// A failure: the message, a hint, and the exit code.
+struct Failure {
+    message: String,
+    hint: String,
+    code: u8,
+}
+
+impl From<ToolError> for Failure {
+    fn from(e: ToolError) -> Self {
+        let code = match e {
+            ToolError::InvalidProposalId { .. } => 2,
+            _ => 1,
+        };
+        Failure {
+            hint: hint_for(&e),
+            message: e.to_string(),
+            code,
+        }
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure {
+            message: format!("could not write the output: {e}"),
+            hint: "check that the output is not a closed pipe or a full disk".into(),
+            code: 1,
+        }
+    }
+}
+
+/// [`run`] with explicit streams; returns the exit code.
+pub(crate) fn run_with(cmd: &FsCommand, env: &FsEnv, io: &mut Io<'_>) -> u8 {
+    match dispatch(cmd, env, io) {
+        Ok(()) => 0,
+        Err(f) => {
+            // Nothing more can be done if stderr itself fails.
+            let _ = writeln!(io.err, "goshi: error: {}\nhint: {}", f.message, f.hint);
+            f.code
+        }
+    }
+}
+
+fn dispatch(cmd: &FsCommand, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
+    let root = &env.repo_root;
+    match cmd {
+        FsCommand::List { path } => {
+            let guard = PathGuard::new(root)?;
+            let listing = fs_tools::list(&guard, path.as_deref().unwrap_or("."))?;
+            write!(io.out, "{}", listing.render())?;
+        }
+        FsCommand::Read { path } => {
+            let guard = PathGuard::new(root)?;
+            let file = fs_tools::read(&guard, path)?;
+            io.out.write_all(file.text.as_bytes())?;
+            for note in file.notes() {
+                writeln!(io.err, "goshi: note: {note}")?;
+            }
+        }
+        FsCommand::Write { path } => write_cmd(path, env, io)?,
+        FsCommand::Proposals => proposals_cmd(env, io)?,
+        FsCommand::Show { id } => show_cmd(id, env, io)?,
+        FsCommand::Apply { id, yes, dry_run } => {
+            let opts = ApplyOptions {
+                yes: *yes,
+                dry_run: *dry_run,
+                backup: env.auto_backup,
+            };
+            apply_cmd(id, opts, env, io)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_cmd(path: &str, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
+    if io.stdin_tty {
+        return Err(Failure {
+            message: "`goshi fs write` reads the new content from stdin, but stdin is a terminal"
+                .into(),
+            hint: format!("pipe the content in, e.g. `cat new.txt | goshi fs write {path}`"),
+            code: 2,
+        });
+    }
+    let mut bytes = Vec::new();
+    io.stdin
+        .take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure {
+            message: format!("could not read the new content from stdin: {e}"),
+            hint: "pipe the content in, e.g. `cat new.txt | goshi fs write PATH`".into(),
+            code: 1,
+        })?;
+    let content = String::from_utf8(bytes).map_err(|_| Failure {
+        message: "the content on stdin is not valid UTF-8 text; nothing was proposed".into(),
+        hint: "proposals hold text files only; convert the content to UTF-8 first".into(),
+        code: 1,
+    })?;
+    let created = proposals::create(&ToolContext::new(&env.repo_root), path, &content)?;
+    let p = &created.proposal;
+    writeln!(
+        io.out,
+        "Stored proposal {} for {:?} (the file has not been changed).",
+        p.id, p.path
+    )?;
+    write_diff(io, &created.diff)?;
+    writeln!(io.out, "Review it:  goshi fs show {}", p.short_id())?;
+    writeln!(io.out, "Apply it:   {}", apply_command(p))?;
+    Ok(())
+}
+
+fn proposals_cmd(env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
+    let all = proposals::list(&env.repo_root)?;
+    if all.is_empty() {
+        writeln!(
+            io.out,
+            "No proposals. `goshi fs write PATH` (or the model's fs.write tool) creates them."
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        io.out,
+        "{:<12}  {:<8}  {:<20}  PATH",
+        "ID", "STATUS", "CREATED"
+    )?;
+    for p in &all {
+        writeln!(
+            io.out,
+            "{:<12}  {:<8}  {:<20}  {}",
+            p.short_id(),
+            p.status(),
+            p.created_at,
+            crate::tools::text::one_line(&p.path, 200)
+        )?;
+    }
+    Ok(())
+}
+
+fn show_cmd(id: &str, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
+    let root = &env.repo_root;
+    let p = proposals::load(root, id)?;
+    let diff = proposals::diff(root, &p)?;
+    writeln!(io.out, "proposal  {}", p.id)?;
+    writeln!(
+        io.out,
+        "path      {}",
+        crate::tools::text::one_line(&p.path, 200)
+    )?;
+    writeln!(io.out, "created   {}", p.created_at)?;
+    match &p.applied_at {
+        Some(at) => writeln!(io.out, "status    applied at {at}")?,
+        None => writeln!(io.out, "status    pending")?,
+    }
+    if p.base_sha256 == proposals::ABSENT {
+        writeln!(io.out, "base      (the file did not exist)")?;
+    } else {
+        writeln!(io.out, "base      sha256 {}", p.base_sha256)?;
+    }
+    writeln!(io.out, "\nDiff against the current file:")?;
+    write_diff(io, &diff)?;
+    if p.applied_at.is_none() {
+        writeln!(io.out, "Apply it:  {}", apply_command(&p))?;
+    }
+    Ok(())
+}
+
+fn apply_cmd(id: &str, opts: ApplyOptions, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
+    match proposals::apply(&env.repo_root, id, opts)? {
+        ApplyOutcome::Preview { proposal, diff } => {
+            write_diff(io, &diff)?;
+            writeln!(
+                io.out,
+                "Dry run: nothing was written (missing: {}).\nTo apply proposal {} to {:?}, run:\n  {}",
+                opts.missing_flags().join(" "),
+                proposal.short_id(),
+                proposal.path,
+                apply_command(&proposal)
+            )?;
+        }
+        ApplyOutcome::Applied {
+            proposal,
+            diff,
+            backup,
+        } => {
+            write_diff(io, &diff)?;
+            writeln!(
+                io.out,
+                "Applied proposal {} to {:?}.",
+                proposal.short_id(),
+                proposal.path
+            )?;
+            if let Some(b) = backup {
+                writeln!(io.out, "The previous version was saved to {b}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_diff(io: &mut Io<'_>, diff: &str) -> io::Result<()> {
+    if diff.is_empty() {
+        writeln!(
+            io.out,
+            "(no changes: the content is identical to the current file)"
+        )
+    } else {
+        write!(io.out, "{diff}")?;
+        if !diff.ends_with('\n') {
+            writeln!(io.out)?;
+        }
+        Ok(())
+    }
+}
+
+/// The exact command that applies `p`.
+fn apply_command(p: &Proposal) -> String {
+    format!("goshi fs apply {} --yes --dry-run=false", p.id)
+}
+
+/// What to do about an error, for the `hint:` line.
+fn hint_for(e: &ToolError) -> String {
+    match e {
+        ToolError::PathRefused { .. } => {
+            "paths are relative to the repository root and must stay inside it".into()
+        }
+        ToolError::NotFound { .. } => "run `goshi fs list` to see what is there".into(),
+        ToolError::NotADirectory { path } => format!("run `goshi fs read {path}` to read it"),
+        ToolError::IsADirectory { path } => format!("run `goshi fs list {path}` to list it"),
+        ToolError::Binary { .. } | ToolError::NotARegularFile { .. } => {
+            "open it with a program made for that kind of file".into()
+        }
+        ToolError::InvalidProposalId { .. }
+        | ToolError::ProposalNotFound { .. }
+        | ToolError::AmbiguousProposalId { .. } => "run `goshi fs proposals` to see the ids".into(),
+        ToolError::Drift { path, .. } => {
+            format!("run `goshi fs show ID` to compare, then propose the change to {path:?} again")
+        }
+        ToolError::AlreadyApplied { .. } => {
+            "nothing to do; `goshi fs proposals` lists the pending proposals".into()
+        }
+        ToolError::CorruptProposal { .. } => {
+            "delete the damaged file under .goshi/proposals/ and propose the change again".into()
+        }
+        ToolError::Io { .. } => "check that the path exists and that you may access it".into(),
+        ToolError::UnknownTool { .. } | ToolError::InvalidArguments { .. } => {
+            "run `goshi fs --help` for usage".into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    /// Runs a command against `root`, feeding `stdin`; returns (code, stdout, stderr).
+    fn go(cmd: FsCommand, root: &std::path::Path, stdin: &str) -> (u8, String, String) {
+        let env = FsEnv {
+            repo_root: root.to_path_buf(),
+            auto_backup: true,
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run_with(
+            &cmd,
+            &env,
+            &mut Io {
+                stdin: &mut stdin.as_bytes(),
+                stdin_tty: false,
+                out: &mut out,
+                err: &mut err,
+            },
+        );
+        (
+            code,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    fn apply(id: &str, yes: bool, dry_run: bool) -> FsCommand {
+        FsCommand::Apply {
+            id: id.into(),
+            yes,
+            dry_run,
+        }
+    }
+
+    #[test]
+    fn clap_parses_the_apply_flags() {
+        use clap::Parser;
+        #[derive(clap::Parser, Debug)]
+        struct Cli {
+            #[command(subcommand)]
+            cmd: FsCommand,
+        }
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|c| c.cmd);
+        assert_eq!(
+            parse(&["g", "apply", "ab"]).unwrap(),
+            apply("ab", false, true)
+        );
+        assert_eq!(
+            parse(&["g", "apply", "ab", "--yes", "--dry-run=false"]).unwrap(),
+            apply("ab", true, false)
+        );
+        assert_eq!(
+            parse(&["g", "apply", "ab", "--dry-run"]).unwrap(),
+            apply("ab", false, true)
+        );
+        assert!(parse(&["g", "apply", "ab", "--dry-run=maybe"]).is_err());
+        assert_eq!(
+            parse(&["g", "list"]).unwrap(),
+            FsCommand::List { path: None }
+        );
+    }
+
+    #[test]
+    fn write_show_apply_round_trip() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("a.txt"), "old\n").unwrap();
+        let (code, out, err) = go(
+            FsCommand::Write {
+                path: "a.txt".into(),
+            },
+            d.path(),
+            "new\n",
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("-old\n+new\n"), "{out}");
+        let id = proposals::list(d.path()).unwrap()[0].id.clone();
+        assert!(out.contains(&format!("goshi fs apply {id} --yes --dry-run=false")));
+
+        let (code, out, _) = go(FsCommand::Proposals, d.path(), "");
+        assert_eq!(code, 0);
+        assert!(out.contains(&id[..12]) && out.contains("pending"), "{out}");
+
+        let (code, out, _) = go(FsCommand::Show { id: id[..6].into() }, d.path(), "");
+        assert_eq!(code, 0);
+        assert!(
+            out.contains("+new") && out.contains("status    pending"),
+            "{out}"
+        );
+
+        let (code, out, _) = go(apply(&id, true, true), d.path(), "");
+        assert_eq!(code, 0);
+        assert!(out.contains("missing: --dry-run=false"), "{out}");
+        assert_eq!(fs::read_to_string(d.path().join("a.txt")).unwrap(), "old\n");
+
+        let (code, out, err) = go(apply(&id, true, false), d.path(), "");
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("Applied proposal"), "{out}");
+        assert!(out.contains(".goshi/backups/a.txt."), "{out}");
+        assert_eq!(fs::read_to_string(d.path().join("a.txt")).unwrap(), "new\n");
+
+        let (code, _, err) = go(apply(&id, true, false), d.path(), "");
+        assert_eq!(code, 1);
+        assert!(err.starts_with("goshi: error: proposal"), "{err}");
+        assert!(
+            err.contains("already applied") && err.contains("\nhint: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn errors_and_exit_codes() {
+        let d = tempfile::tempdir().unwrap();
+        let (code, _, err) = go(
+            FsCommand::Read {
+                path: "../../etc/passwd".into(),
+            },
+            d.path(),
+            "",
+        );
+        assert_eq!(code, 1);
+        assert!(
+            err.starts_with("goshi: error: refused path \"../../etc/passwd\""),
+            "{err}"
+        );
+        let (code, _, err) = go(FsCommand::Show { id: "../x".into() }, d.path(), "");
+        assert_eq!(code, 2, "{err}");
+        let (code, _, err) = go(
+            FsCommand::Show {
+                id: "abcdef".into(),
+            },
+            d.path(),
+            "",
+        );
+        assert_eq!(code, 1);
+        assert!(err.contains("goshi fs proposals"), "{err}");
+        let (code, out, _) = go(FsCommand::Proposals, d.path(), "");
+        assert_eq!(code, 0);
+        assert!(out.starts_with("No proposals."), "{out}");
+    }
+
+    #[test]
+    fn write_refuses_a_terminal_stdin_and_non_utf8() {
+        let d = tempfile::tempdir().unwrap();
+        let env = FsEnv {
+            repo_root: d.path().to_path_buf(),
+            auto_backup: false,
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run_with(
+            &FsCommand::Write { path: "x".into() },
+            &env,
+            &mut Io {
+                stdin: &mut &b""[..],
+                stdin_tty: true,
+                out: &mut out,
+                err: &mut err,
+            },
+        );
+        assert_eq!(code, 2);
+        assert!(String::from_utf8(err)
+            .unwrap()
+            .contains("pipe the content in"));
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run_with(
+            &FsCommand::Write { path: "x".into() },
+            &env,
+            &mut Io {
+                stdin: &mut &b"\xff\xfe"[..],
+                stdin_tty: false,
+                out: &mut out,
+                err: &mut err,
+            },
+        );
+        assert_eq!(code, 1);
+        assert!(String::from_utf8(err).unwrap().contains("not valid UTF-8"));
+    }
+
+    #[test]
+    fn list_and_read() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("hello.txt"), "hi there").unwrap();
+        let (code, out, _) = go(FsCommand::List { path: None }, d.path(), "");
+        assert_eq!(code, 0);
+        assert!(out.contains("hello.txt  (8 bytes)"), "{out}");
+        let (code, out, _) = go(
+            FsCommand::Read {
+                path: "hello.txt".into(),
+            },
+            d.path(),
+            "",
+        );
+        assert_eq!((code, out.as_str()), (0, "hi there"));
+    }
+}

@@ -1,0 +1,51 @@
+//! What the model may do: the tool registry and the file tools.
+//!
+//! - [`registry`]: one definition per tool (name, description, argument schema derived from the
+//!   argument struct, capability, handler) and argument validation.
+//! - [`fs`]: `fs.list`, `fs.read` and `fs.write`.
+//! - [`path_guard`]: keeps every path inside the repository root.
+//! - [`proposals`]: `fs.write` never writes; it stores a proposal the user applies with
+//!   `goshi fs apply ID --yes --dry-run=false`.
+
+use std::path::PathBuf;
+
+mod atomic;
+pub mod error;
+pub mod fs;
+pub mod path_guard;
+pub mod proposals;
+pub mod registry;
+pub mod text;
+
+pub use error::ToolError;
+pub use path_guard::{PathGuard, Resolved};
+pub use proposals::{ApplyOptions, ApplyOutcome, Created, Proposal};
+pub use registry::Registry;
+
+/// Where the tools run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolContext {
+    /// The repository root; every path must stay inside it. Proposals live in
+    /// `repo_root/.goshi/proposals`.
+    pub repo_root: PathBuf,
+}
+
+impl ToolContext {
+    /// A context for `repo_root`.
+    pub fn new(repo_root: impl Into<PathBuf>) -> Self {
+        ToolContext {
+            repo_root: repo_root.into(),
+        }
+    }
+}
+
+/// What a successful tool call produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolOutput {
+    /// The result for the model.
+    pub content: String,
+    /// A short line for a status display, e.g. `README.md (1.2 KiB)`.
+    pub summary: String,
+    /// The id of the proposal the call stored, if any (`fs.write`).
+    pub proposal_id: Option<String>,
+}
