@@ -15,5 +15,6 @@ pub mod cli;
 pub mod config;
 pub mod llm;
 pub mod permissions;
+pub mod provider;
 pub mod selfmodel;
 pub mod tools;

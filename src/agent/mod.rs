@@ -1,0 +1,114 @@
+//! The chat loop: send the conversation and the tools, stream the answer, run the tool
+//! calls the user permits, send their results back, and repeat until the model answers
+//! without tools (or the round cap is reached).
+
+mod turn;
+pub mod ui;
+
+pub use turn::TurnEnd;
+pub use ui::{TerminalUi, Ui};
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+
+use crate::audit::AuditLog;
+use crate::llm::usage::SessionUsage;
+use crate::llm::{Backend, Message, RequestOptions};
+use crate::permissions::Permissions;
+use crate::tools::{Registry, ToolContext};
+
+/// A source of "the user pressed Ctrl-C" futures.
+pub type Interrupt = Box<dyn FnMut() -> BoxFuture<'static, ()> + Send>;
+
+/// An interrupt that never fires (for embedding and tests).
+pub fn never_interrupt() -> Interrupt {
+    Box::new(|| Box::pin(futures_util::future::pending::<()>()))
+}
+
+/// An interrupt that fires on Ctrl-C.
+pub fn ctrl_c_interrupt() -> Interrupt {
+    Box::new(|| {
+        Box::pin(async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                // No signal handling on this platform: never interrupt.
+                futures_util::future::pending::<()>().await;
+            }
+        })
+    })
+}
+
+/// Settings of a chat session.
+pub struct SessionConfig {
+    /// The model to ask.
+    pub model: String,
+    /// Request options (temperature, token limit, tool choice, ...).
+    pub options: RequestOptions,
+    /// Model rounds per user turn before the loop stops.
+    pub max_tool_rounds: u32,
+    /// Ask for complete answers instead of streams.
+    pub no_stream: bool,
+    /// Whether tools are offered at all.
+    pub tools_enabled: bool,
+}
+
+/// One conversation with a model, its tools, permissions and audit log.
+pub struct ChatSession {
+    backend: Arc<dyn Backend>,
+    config: SessionConfig,
+    history: Vec<Message>,
+    registry: Registry,
+    tool_ctx: ToolContext,
+    permissions: Permissions,
+    audit: Option<AuditLog>,
+    usage: SessionUsage,
+}
+
+impl ChatSession {
+    /// A new session whose first message is the self-model `system_prompt`.
+    pub fn new(
+        backend: Arc<dyn Backend>,
+        config: SessionConfig,
+        system_prompt: String,
+        registry: Registry,
+        tool_ctx: ToolContext,
+        permissions: Permissions,
+        audit: Option<AuditLog>,
+    ) -> Self {
+        ChatSession {
+            backend,
+            config,
+            history: vec![Message::system(system_prompt)],
+            registry,
+            tool_ctx,
+            permissions,
+            audit,
+            usage: SessionUsage::default(),
+        }
+    }
+
+    /// The conversation so far, the system message first.
+    pub fn history(&self) -> &[Message] {
+        &self.history
+    }
+
+    /// Forgets the conversation, keeping the system message.
+    pub fn clear(&mut self) {
+        self.history.truncate(1);
+    }
+
+    /// Token totals of the session.
+    pub fn usage(&self) -> &SessionUsage {
+        &self.usage
+    }
+
+    /// The model in use.
+    pub fn model(&self) -> &str {
+        &self.config.model
+    }
+
+    /// The audit log, if any.
+    pub fn audit(&self) -> Option<&AuditLog> {
+        self.audit.as_ref()
+    }
+}

@@ -1,0 +1,255 @@
+//! One user turn: model rounds and tool calls until the model answers in text.
+
+use std::ops::ControlFlow;
+
+use futures_util::{FutureExt, StreamExt};
+use serde_json::json;
+
+use super::{ChatSession, Interrupt, Ui};
+use crate::audit::{AuditEvent, EventType};
+use crate::llm::usage::token_line;
+use crate::llm::{
+    Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, StreamEvent,
+    ToolCall,
+};
+
+/// How a turn ended.
+#[derive(Debug)]
+pub enum TurnEnd {
+    /// The model answered without asking for tools.
+    Done,
+    /// The user pressed Ctrl-C; the partial answer was kept.
+    Cancelled,
+    /// The model kept calling tools past `llm.max_tool_rounds`.
+    RoundLimit(u32),
+    /// The model could not be reached or the answer broke; the partial answer was kept.
+    Failed(LlmError),
+}
+
+enum RoundEnd {
+    Answer(AssistantTurn),
+    Cancelled,
+    Failed(LlmError),
+}
+
+impl ChatSession {
+    /// Runs one user turn: appends `input`, then alternates model answers and tool calls.
+    pub async fn run_turn(
+        &mut self,
+        input: &str,
+        ui: &mut dyn Ui,
+        interrupt: &mut Interrupt,
+    ) -> TurnEnd {
+        self.history.push(Message::user(input));
+        let max = self.config.max_tool_rounds;
+        let mut round = 0u32;
+        loop {
+            round += 1;
+            let answer = match self.model_round(round, ui, interrupt).await {
+                RoundEnd::Answer(a) => a,
+                RoundEnd::Cancelled => return TurnEnd::Cancelled,
+                RoundEnd::Failed(e) => return TurnEnd::Failed(e),
+            };
+            let calls = answer.tool_calls.clone();
+            self.history.push(answer.to_message());
+            if calls.is_empty() {
+                return TurnEnd::Done;
+            }
+            if round >= max {
+                // Every call still gets its result, so the history stays valid for the
+                // next turn.
+                for call in &calls {
+                    self.history.push(Message::tool(
+                        &call.id,
+                        &call.name,
+                        format!("not run: the limit of {max} tool rounds per turn was reached"),
+                    ));
+                }
+                return TurnEnd::RoundLimit(max);
+            }
+            for call in &calls {
+                let result = self.run_tool(call, ui);
+                self.history
+                    .push(Message::tool(&call.id, &call.name, result));
+            }
+        }
+    }
+
+    fn request(&self) -> ChatRequest {
+        ChatRequest {
+            model: self.config.model.clone(),
+            messages: self.history.clone(),
+            tools: if self.config.tools_enabled {
+                self.registry.definitions()
+            } else {
+                Vec::new()
+            },
+            options: self.config.options.clone(),
+            no_stream: self.config.no_stream,
+        }
+    }
+
+    fn record(&self, event: AuditEvent) {
+        if let Some(a) = &self.audit {
+            a.record(event);
+        }
+    }
+
+    async fn model_round(&mut self, round: u32, ui: &mut dyn Ui, interrupt: &mut Interrupt) -> RoundEnd {
+        let request = self.request();
+        self.record(
+            AuditEvent::new(EventType::LlmRequest).detail(json!({
+                "provider": self.backend.provider_name(),
+                "model": request.model,
+                "round": round,
+                "messages": request.messages.len(),
+                "tools": request.tools.len(),
+            })),
+        );
+        let backend = self.backend.clone();
+        let started = tokio::select! {
+            biased;
+            _ = interrupt() => return RoundEnd::Cancelled,
+            s = backend.stream(&request) => s,
+        };
+        let mut stream = match started {
+            Ok(s) => s,
+            Err(e) => {
+                self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()));
+                return RoundEnd::Failed(e);
+            }
+        };
+        let mut acc = Accumulator::new();
+        let mut failure = None;
+        let mut cancelled = false;
+        let mut stop_flag = interrupt();
+        'outer: loop {
+            let first = tokio::select! {
+                biased;
+                _ = &mut stop_flag => { cancelled = true; break 'outer; }
+                item = stream.next() => item,
+            };
+            let mut item = first;
+            // Drain every event this network read produced, then write once.
+            loop {
+                match item {
+                    None => break 'outer,
+                    Some(Err(e)) => {
+                        failure = Some(e);
+                        break 'outer;
+                    }
+                    Some(Ok(event)) => {
+                        if let StreamEvent::TextDelta(t) = &event {
+                            ui.text(t);
+                        }
+                        acc.push(&event);
+                    }
+                }
+                match stream.next().now_or_never() {
+                    Some(next) => item = next,
+                    None => break,
+                }
+            }
+            ui.flush();
+        }
+        drop(stream);
+        ui.end_answer();
+        let turn = acc.finish();
+        if let Some(u) = &turn.usage {
+            self.usage.record(u);
+            ui.info(&token_line(self.backend.provider_name(), u, &self.config.model));
+        }
+        if cancelled || failure.is_some() {
+            // Keep what was said; incomplete tool calls are dropped, they cannot run.
+            if !turn.text.is_empty() {
+                self.history.push(Message::assistant(turn.text.clone()));
+            }
+            if let Some(e) = failure {
+                self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()));
+                return RoundEnd::Failed(e);
+            }
+            return RoundEnd::Cancelled;
+        }
+        match &turn.finish {
+            Some(FinishReason::Length) => ui.info(&format!(
+                "warning: the answer was cut at llm.max_tokens ({} tokens); raise llm.max_tokens in goshi.yaml for longer answers",
+                self.config.options.max_tokens
+            )),
+            Some(FinishReason::ContentFilter) => ui.info(
+                "warning: the provider's content filter stopped the answer",
+            ),
+            _ => {}
+        }
+        RoundEnd::Answer(turn)
+    }
+
+    /// Runs one tool call (permission, validation, execution) and returns the text that
+    /// goes back to the model. Refusals and failures are results too.
+    fn run_tool(&mut self, call: &ToolCall, ui: &mut dyn Ui) -> String {
+        let summary = self.registry.summarize_args(&call.name, &call.arguments);
+        self.record(
+            AuditEvent::new(EventType::ToolCall)
+                .tool(&call.name)
+                .args(serde_json::from_str(&call.arguments).unwrap_or(json!(call.arguments)))
+                .detail(json!({"call_id": call.id})),
+        );
+        ui.tool_start(&call.name, &summary);
+        let outcome = self.check_and_run(call, &summary);
+        let (ok, text) = match outcome {
+            ControlFlow::Continue(out) => (true, out),
+            ControlFlow::Break(err) => (false, err),
+        };
+        ui.tool_end(ok, &first_line(&text));
+        self.record(
+            AuditEvent::new(EventType::ToolResult)
+                .tool(&call.name)
+                .outcome(if ok { "ok".to_string() } else { first_line(&text) }),
+        );
+        text
+    }
+
+    fn check_and_run(&mut self, call: &ToolCall, summary: &str) -> ControlFlow<String, String> {
+        let Some(cap) = self.registry.capability_of(&call.name) else {
+            let known: Vec<String> = self.registry.definitions().into_iter().map(|d| d.name).collect();
+            return ControlFlow::Break(format!(
+                "error: there is no tool named {:?}; available tools: {}",
+                call.name,
+                known.join(", ")
+            ));
+        };
+        if let Err(msg) = call.parsed_arguments() {
+            return ControlFlow::Break(format!("error: {msg}"));
+        }
+        let decision = self.permissions.check(cap, &call.name, summary);
+        if !decision.granted {
+            self.record(
+                AuditEvent::new(EventType::PermissionDenied)
+                    .tool(&call.name)
+                    .outcome(decision.how.to_string()),
+            );
+            return ControlFlow::Break(crate::permissions::Permissions::denial_message(cap));
+        }
+        self.record(
+            AuditEvent::new(EventType::PermissionGranted)
+                .tool(&call.name)
+                .outcome(decision.how.to_string()),
+        );
+        match self.registry.run(&call.name, &call.arguments, &self.tool_ctx) {
+            Ok(out) => {
+                if let Some(id) = &out.proposal_id {
+                    self.record(
+                        AuditEvent::new(EventType::ProposalCreated)
+                            .tool(&call.name)
+                            .outcome(id.clone()),
+                    );
+                }
+                ControlFlow::Continue(out.content)
+            }
+            Err(e) => ControlFlow::Break(format!("error: {e}")),
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().chars().take(160).collect()
+}

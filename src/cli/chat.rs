@@ -1,0 +1,249 @@
+//! `goshi chat`: one-shot or interactive.
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::agent::{self, ChatSession, SessionConfig, TerminalUi, TurnEnd, Ui};
+use crate::audit::{AuditLog, AuditSettings};
+use crate::config::Config;
+use crate::llm::backend::stderr_notifier;
+use crate::llm::{ErrorKind, RequestOptions, ToolChoice};
+use crate::permissions::{Capability, Permissions, Prompter, TerminalPrompter};
+use crate::selfmodel::SelfModel;
+use crate::tools::{Registry, ToolContext};
+
+/// `goshi chat` arguments.
+#[derive(Args, Debug)]
+pub struct ChatArgs {
+    /// Ask for the whole answer at once instead of streaming it
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Grant a capability for this session without asking: fs.read (FS_READ) or fs.write (FS_WRITE); repeatable
+    #[arg(long = "allow", value_name = "TOOL")]
+    pub allow: Vec<String>,
+    /// The prompt (one-shot); without it, stdin is read when it is not a terminal, else the REPL starts
+    pub prompt: Vec<String>,
+}
+
+/// Runs `goshi chat`.
+pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
+    let mut allowed = Vec::new();
+    for a in &args.allow {
+        match Capability::parse_allow(a) {
+            Some(c) => allowed.push(c),
+            None => {
+                super::error(
+                    &format!("--allow {a:?} names no capability"),
+                    Some("use --allow fs.read (reading and listing files) or --allow fs.write (proposing writes)"),
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let self_model = match SelfModel::load(&config.repo_root) {
+        Ok(m) => m,
+        Err(e) => {
+            super::error(&e, None);
+            return ExitCode::from(2);
+        }
+    };
+    let stdin_tty = std::io::stdin().is_terminal();
+    let prompt = if !args.prompt.is_empty() {
+        Some(args.prompt.join(" "))
+    } else if !stdin_tty {
+        let mut text = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+            super::error(&format!("could not read the prompt from stdin: {e}"), None);
+            return ExitCode::from(2);
+        }
+        if text.trim().is_empty() {
+            super::error(
+                "no prompt: stdin was empty",
+                Some("pass a prompt: goshi chat \"your question\", or pipe one in"),
+            );
+            return ExitCode::from(2);
+        }
+        Some(text)
+    } else {
+        None
+    };
+    let Some(rt) = super::runtime() else {
+        return ExitCode::FAILURE;
+    };
+    let notify = stderr_notifier();
+    let selection = match rt.block_on(crate::provider::select(config, notify)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("goshi: error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!("goshi: {}", selection.describe());
+
+    // Asking needs a person at a terminal; otherwise only --allow and
+    // safety.auto_confirm_permissions grant anything.
+    let prompter: Option<Box<dyn Prompter>> = if stdin_tty {
+        Some(Box::new(TerminalPrompter))
+    } else {
+        None
+    };
+    let permissions = Permissions::new(allowed, config.safety.auto_confirm_permissions, prompter);
+    let audit = open_audit(config);
+    let session_config = SessionConfig {
+        model: selection.model.clone(),
+        options: RequestOptions {
+            temperature: config.llm.temperature,
+            max_tokens: config.llm.max_tokens,
+            frequency_penalty: config.llm.frequency_penalty,
+            presence_penalty: config.llm.presence_penalty,
+            tool_choice: ToolChoice::parse(&config.llm.tool_choice),
+            parallel_tool_calls: config.llm.parallel_tool_calls,
+            reasoning_effort: config.llm.reasoning_effort.clone(),
+            seed: None,
+        },
+        max_tool_rounds: config.llm.max_tool_rounds,
+        no_stream: args.no_stream,
+        tools_enabled: true,
+    };
+    let mut session = ChatSession::new(
+        selection.backend.clone(),
+        session_config,
+        self_model.text.clone(),
+        Registry::builtin(),
+        ToolContext {
+            repo_root: config.repo_root.clone(),
+        },
+        permissions,
+        audit,
+    );
+    let mut ui = TerminalUi::new();
+    let mut interrupt = agent::ctrl_c_interrupt();
+    match prompt {
+        Some(p) => {
+            let end = rt.block_on(session.run_turn(&p, &mut ui, &mut interrupt));
+            report_end(&end, &mut ui)
+        }
+        None => repl(&rt, &mut session, &mut ui, &mut interrupt, self_model.greeting.as_deref()),
+    }
+}
+
+fn open_audit(config: &Config) -> Option<AuditLog> {
+    let settings = AuditSettings {
+        dir: config.audit.dir.clone(),
+        redact: config.audit.redact,
+        tool_arguments_style: config
+            .audit
+            .tool_arguments_style
+            .parse()
+            .unwrap_or_default(),
+        retention_days: config.audit.retention_days,
+        max_sessions: config.audit.max_sessions,
+    };
+    let secrets: Vec<String> = config.llm.openai.api_key.iter().cloned().collect();
+    match AuditLog::open(&settings, &crate::audit::new_session_id(), secrets) {
+        Ok(log) => Some(log),
+        Err(e) => {
+            eprintln!("goshi: warning: the audit trail is off for this session: {e}");
+            None
+        }
+    }
+}
+
+/// Says how a turn ended; returns the one-shot exit code.
+fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
+    match end {
+        TurnEnd::Done => ExitCode::SUCCESS,
+        TurnEnd::Cancelled => {
+            ui.info("goshi: interrupted");
+            ExitCode::from(130)
+        }
+        TurnEnd::RoundLimit(n) => {
+            ui.info(&format!(
+                "goshi: error: stopped after {n} tool rounds in one turn (llm.max_tool_rounds); the model kept calling tools\n  hint: ask more specifically, or raise llm.max_tool_rounds in goshi.yaml"
+            ));
+            ExitCode::FAILURE
+        }
+        TurnEnd::Failed(e) => {
+            ui.info(&format!("goshi: error: {e}"));
+            if e.kind == ErrorKind::MissingCredentials {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+const HELP: &str = "commands: /help  /tokens (session token totals)  /clear (forget the conversation)  /quit\n\
+Ctrl-C stops an answer; Ctrl-C or Ctrl-D at the prompt quits.";
+
+fn repl(
+    rt: &tokio::runtime::Runtime,
+    session: &mut ChatSession,
+    ui: &mut TerminalUi,
+    interrupt: &mut agent::Interrupt,
+    greeting: Option<&str>,
+) -> ExitCode {
+    let mut editor = match rustyline::DefaultEditor::new() {
+        Ok(e) => e,
+        Err(e) => {
+            super::error(&format!("could not start line editing: {e}"), None);
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(g) = greeting {
+        println!("{g}");
+    }
+    loop {
+        let line = match editor.readline("> ") {
+            Ok(l) => l,
+            Err(rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof) => {
+                return ExitCode::SUCCESS
+            }
+            Err(e) => {
+                super::error(&format!("reading input failed: {e}"), None);
+                return ExitCode::FAILURE;
+            }
+        };
+        let input = line.trim();
+        if input.is_empty() {
+            continue;
+        }
+        let _ = editor.add_history_entry(input);
+        match input {
+            "/quit" | "/exit" | "/q" => return ExitCode::SUCCESS,
+            "/help" | "/?" => {
+                println!("{HELP}");
+                continue;
+            }
+            "/tokens" => {
+                let u = session.usage();
+                println!(
+                    "session tokens: prompt={}, completion={}, total={} over {} responses (model: {})",
+                    u.total.prompt_tokens,
+                    u.total.completion_tokens,
+                    u.total.total_tokens,
+                    u.responses,
+                    session.model()
+                );
+                continue;
+            }
+            "/clear" => {
+                session.clear();
+                println!("(conversation cleared)");
+                continue;
+            }
+            s if s.starts_with('/') => {
+                println!("unknown command {s}; {HELP}");
+                continue;
+            }
+            _ => {}
+        }
+        let end = rt.block_on(session.run_turn(input, ui, interrupt));
+        if !matches!(end, TurnEnd::Done) {
+            let _ = report_end(&end, ui);
+        }
+    }
+}

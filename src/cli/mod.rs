@@ -1,0 +1,162 @@
+//! The command line: flags, subcommands, and exit codes.
+//!
+//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 130 interrupted.
+
+pub mod audit_cmd;
+mod chat;
+mod config_cmd;
+mod doctor;
+pub mod fs_cmd;
+mod models_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Config, EnvVars, Overrides};
+
+/// goshi: a local-first, safety-minded AI assistant for the terminal.
+#[derive(Parser, Debug)]
+#[command(name = "goshi", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags every command accepts, before or after the subcommand.
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// Configuration file (default: ./goshi.yaml, then the user config dir)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Model provider: ollama, openai or auto
+    #[arg(long, global = true, value_name = "P")]
+    pub provider: Option<String>,
+    /// Model name (overrides llm.model and GOSHI_MODEL)
+    #[arg(long, global = true, value_name = "M")]
+    pub model: Option<String>,
+    /// Server base URL for the chosen provider (e.g. http://127.0.0.1:8080/v1)
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// OpenAI wire protocol: chat, responses or auto
+    #[arg(long, global = true, value_name = "API")]
+    pub api: Option<String>,
+    /// More diagnostics on stderr (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Chat with the model: one-shot with a prompt (or stdin), else an interactive REPL
+    Chat(chat::ChatArgs),
+    /// Files: list, read, propose writes, review and apply proposals
+    Fs {
+        #[command(subcommand)]
+        cmd: fs_cmd::FsCommand,
+    },
+    /// Read the audit trail
+    Audit(audit_cmd::AuditArgs),
+    /// List the models the provider offers
+    Models(models_cmd::ModelsArgs),
+    /// Check the setup: config, self-model, provider, key, model, audit dir
+    Doctor(doctor::DoctorArgs),
+    /// Show the configuration
+    Config {
+        #[command(subcommand)]
+        cmd: config_cmd::ConfigCommand,
+    },
+    /// Print goshi's version
+    Version,
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_tracing(cli.global.verbose);
+    match &cli.command {
+        Command::Version => {
+            println!("goshi {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::Chat(args) => with_config(&cli.global, |c| chat::run(args, c)),
+        Command::Fs { cmd } => with_config(&cli.global, |c| {
+            fs_cmd::run(
+                cmd,
+                &fs_cmd::FsEnv {
+                    repo_root: c.repo_root.clone(),
+                    auto_backup: c.safety.auto_backup_on_write,
+                },
+            )
+        }),
+        Command::Audit(args) => with_config(&cli.global, |c| audit_cmd::run(args, &c.audit.dir)),
+        Command::Models(args) => with_config(&cli.global, |c| models_cmd::run(args, c)),
+        Command::Doctor(args) => doctor::run(args, &cli.global),
+        Command::Config { cmd } => with_config(&cli.global, |c| config_cmd::run(cmd, c)),
+    }
+}
+
+/// The overrides from the global flags.
+pub fn overrides(g: &GlobalArgs) -> Overrides {
+    Overrides {
+        config: g.config.clone(),
+        provider: g.provider.clone(),
+        model: g.model.clone(),
+        base_url: g.base_url.clone(),
+        api: g.api.clone(),
+    }
+}
+
+fn with_config(g: &GlobalArgs, f: impl FnOnce(&Config) -> ExitCode) -> ExitCode {
+    match config::load(&overrides(g), &EnvVars::from_process()) {
+        Ok(c) => f(&c),
+        Err(e) => {
+            error(&e.to_string(), Some("run `goshi doctor` to check the whole setup"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Prints `goshi: error: ...` (and a hint) on stderr.
+pub fn error(message: &str, hint: Option<&str>) {
+    eprintln!("goshi: error: {message}");
+    if let Some(h) = hint {
+        eprintln!("  hint: {h}");
+    }
+}
+
+/// A single-threaded runtime, built only by the commands that talk to a server.
+pub fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            error(&format!("could not start the async runtime: {e}"), None);
+            None
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "goshi=info",
+        _ => "goshi=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GOSHI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
