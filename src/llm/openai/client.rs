@@ -2,6 +2,7 @@
 //! warnings, and the hand-over to the stream decoder.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::errors::OpenAiErrors;
 use super::lifecycle::{self, Status};
+use super::responses::{self, remember, ResponsesStreamDecoder};
 use super::stream::{completion_events, ChatStreamDecoder};
 use super::tools::{messages_json, tool_choice_json, tools_json};
 use super::{shutdown, MaxTokensField, OpenAiApi, OpenAiServer};
@@ -55,6 +57,8 @@ struct Session {
     token_field: Option<&'static str>,
     /// Models already warned about.
     warned: HashSet<String>,
+    /// Models switched to the Responses API this session (under `api: auto`).
+    switched: HashSet<String>,
 }
 
 /// The OpenAI (and OpenAI-compatible) backend.
@@ -62,6 +66,8 @@ pub struct OpenAiBackend {
     settings: OpenAiSettings,
     transport: Transport,
     session: Mutex<Session>,
+    /// Stands in for the user cache dir (see [`OpenAiBackend::with_cache_dir`]).
+    cache_root: Option<PathBuf>,
 }
 
 impl OpenAiBackend {
@@ -71,7 +77,54 @@ impl OpenAiBackend {
             settings,
             transport,
             session: Mutex::new(Session::default()),
+            cache_root: dirs::cache_dir(),
         }
+    }
+
+    /// Uses `dir` instead of the user cache dir for what outlives the session (the models
+    /// switched to the Responses API, in `DIR/goshi/openai-protocols.json`).
+    pub fn with_cache_dir(mut self, dir: PathBuf) -> Self {
+        self.cache_root = Some(dir);
+        self
+    }
+
+    /// The protocol `model` is spoken in, and why: `"configured"` (llm.openai.api),
+    /// `"remembered from an earlier switch"`, or `"default"`. Never [`OpenAiApi::Auto`].
+    pub fn protocol_for(&self, model: &str) -> (OpenAiApi, &'static str) {
+        match self.settings.api {
+            OpenAiApi::Chat => (OpenAiApi::Chat, "configured"),
+            OpenAiApi::Responses => (OpenAiApi::Responses, "configured"),
+            OpenAiApi::Auto => {
+                let remembered = self.session().switched.contains(model)
+                    || self.cache_root.as_ref().is_some_and(|root| {
+                        remember::uses_responses(
+                            &remember::cache_file(root),
+                            &self.settings.base_url,
+                            model,
+                        )
+                    });
+                if remembered {
+                    (OpenAiApi::Responses, "remembered from an earlier switch")
+                } else {
+                    (OpenAiApi::Chat, "default")
+                }
+            }
+        }
+    }
+
+    /// Moves `model` to the Responses API for this session and later ones; says so once.
+    fn switch_to_responses(&self, model: &str) {
+        if !self.session().switched.insert(model.to_string()) {
+            return;
+        }
+        if let Some(root) = &self.cache_root {
+            remember::store_responses(&remember::cache_file(root), &self.settings.base_url, model);
+        }
+        self.transport.notify(&format!(
+            "{model} does not take function tools with reasoning_effort over Chat Completions; \
+             switching this model to the Responses API (remembered for later sessions; \
+             set llm.openai.api in goshi.yaml to choose yourself)"
+        ));
     }
 
     /// The settings.
@@ -138,17 +191,30 @@ impl OpenAiBackend {
         opt("temperature", o.temperature.map(|t| json!(t)));
         opt("frequency_penalty", o.frequency_penalty.map(|t| json!(t)));
         opt("presence_penalty", o.presence_penalty.map(|t| json!(t)));
-        opt("reasoning_effort", o.reasoning_effort.as_ref().map(|t| json!(t)));
+        opt(
+            "reasoning_effort",
+            o.reasoning_effort.as_ref().map(|t| json!(t)),
+        );
         opt("seed", o.seed.map(|t| json!(t)));
         if !req.tools.is_empty() {
-            opt("parallel_tool_calls", o.parallel_tool_calls.map(|t| json!(t)));
+            opt(
+                "parallel_tool_calls",
+                o.parallel_tool_calls.map(|t| json!(t)),
+            );
             body.insert("tools".into(), tools_json(&req.tools, names));
-            body.insert("tool_choice".into(), tool_choice_json(&o.tool_choice, names));
+            body.insert(
+                "tool_choice".into(),
+                tool_choice_json(&o.tool_choice, names),
+            );
         }
         Value::Object(body)
     }
 
-    fn request(&self, url: &str, body: Vec<u8>) -> impl Fn() -> reqwest::RequestBuilder + Send + Sync {
+    fn request(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+    ) -> impl Fn() -> reqwest::RequestBuilder + Send + Sync {
         let client = self.transport.client().clone();
         let url = url.to_string();
         let s = self.settings.clone();
@@ -193,32 +259,51 @@ impl OpenAiBackend {
             rb = rb.bearer_auth(k);
         }
         // A best-effort look-up: it must never hold up or fail the chat.
-        let resp = tokio::time::timeout(Duration::from_secs(3), rb.send()).await.ok()?.ok()?;
+        let resp = tokio::time::timeout(Duration::from_secs(3), rb.send())
+            .await
+            .ok()?
+            .ok()?;
         if !resp.status().is_success() {
             return None;
         }
-        let body = tokio::time::timeout(Duration::from_secs(3), resp.text()).await.ok()?.ok()?;
+        let body = tokio::time::timeout(Duration::from_secs(3), resp.text())
+            .await
+            .ok()?
+            .ok()?;
         let date = shutdown::parse_model_body(&body)?;
         shutdown::store(&self.settings.base_url, model, today, date.clone());
         Some(date)
     }
 
     /// Adjusts the session after a 400 that names a parameter goshi added; true when the
-    /// request should be sent again.
-    fn fallback(&self, err: &LlmError, model: &str) -> bool {
+    /// request should be sent again. `responses` says which protocol was refused.
+    fn fallback(&self, err: &LlmError, model: &str, responses: bool) -> bool {
         if err.status != Some(400) {
             return false;
         }
+        // Under `auto` this refusal moves the model to the Responses API instead, which
+        // keeps reasoning_effort.
+        if !responses && self.settings.api == OpenAiApi::Auto && responses::wants_responses(err) {
+            return false;
+        }
         let code = err.code.as_deref().unwrap_or_default();
-        if code != "unsupported_parameter" && code != "unsupported_value" {
+        if !matches!(
+            code,
+            "unsupported_parameter" | "unsupported_value" | "unknown_parameter"
+        ) {
             return false;
         }
         let Some(param) = err.param.as_deref() else {
             return false;
         };
+        // The Responses API names the nested field; the session knows it by its Chat name.
+        let param = match param {
+            "reasoning" | "reasoning.effort" if responses => "reasoning_effort",
+            p => p,
+        };
         let current = self.token_field();
         let mut s = self.session();
-        if param == current && s.token_field.is_none() {
+        if !responses && param == current && s.token_field.is_none() {
             let other = if current == "max_tokens" {
                 "max_completion_tokens"
             } else {
@@ -243,36 +328,27 @@ impl OpenAiBackend {
         false
     }
 
-    async fn chat_stream(&self, req: &ChatRequest) -> Result<EventStream, LlmError> {
-        let names = ToolNameMap::new(&req.tools);
-        let url = format!("{}/chat/completions", self.settings.base_url);
+    /// Posts the body that `body` builds to `url`, through the shared transport (retries,
+    /// backoff, timeouts), rebuilding it after each parameter the server refuses.
+    async fn send_with_fallbacks(
+        &self,
+        req: &ChatRequest,
+        url: &str,
+        responses: bool,
+        body: impl Fn() -> Value,
+    ) -> Result<reqwest::Response, LlmError> {
         let mapper = OpenAiErrors {
             is_openai: self.is_openai(),
             model: req.model.clone(),
         };
         // Each refused parameter can be dropped once, so this ends.
         for _ in 0..=DROPPABLE.len() + 1 {
-            let body = serde_json::to_vec(&self.chat_body(req, &names))
+            let bytes = serde_json::to_vec(&body())
                 .map_err(|e| LlmError::protocol(format!("could not encode the request: {e}")))?;
-            let build = self.request(&url, body);
-            match self.transport.send(&url, &build, &mapper).await {
-                Ok(resp) if req.no_stream => {
-                    let text = tokio::time::timeout(self.transport.timeout, resp.text())
-                        .await
-                        .map_err(|_| {
-                            LlmError::new(ErrorKind::Timeout, "the answer did not arrive within llm.request_timeout")
-                        })?
-                        .map_err(|e| {
-                            LlmError::new(ErrorKind::StreamInterrupted, format!("reading the answer failed: {e}"))
-                        })?;
-                    let events = completion_events(&text, &names)?;
-                    return Ok(Box::pin(futures_util::stream::iter(events.into_iter().map(Ok))));
-                }
-                Ok(resp) => {
-                    let bytes = self.transport.body_stream(resp);
-                    return Ok(decode_stream(bytes, ChatStreamDecoder::new(names)));
-                }
-                Err(e) if self.fallback(&e, &req.model) => continue,
+            let build = self.request(url, bytes);
+            match self.transport.send(url, &build, &mapper).await {
+                Ok(resp) => return Ok(resp),
+                Err(e) if self.fallback(&e, &req.model, responses) => continue,
                 Err(e) => return Err(self.explain(e, &req.model)),
             }
         }
@@ -282,8 +358,149 @@ impl OpenAiBackend {
         ))
     }
 
-    /// Adds lifecycle knowledge to a 404.
+    /// The whole body of a non-streamed answer.
+    async fn read_all(&self, resp: reqwest::Response) -> Result<String, LlmError> {
+        tokio::time::timeout(self.transport.timeout, resp.text())
+            .await
+            .map_err(|_| {
+                LlmError::new(
+                    ErrorKind::Timeout,
+                    "the answer did not arrive within llm.request_timeout",
+                )
+            })?
+            .map_err(|e| {
+                LlmError::new(
+                    ErrorKind::StreamInterrupted,
+                    format!("reading the answer failed: {e}"),
+                )
+            })
+    }
+
+    async fn chat_stream(&self, req: &ChatRequest) -> Result<EventStream, LlmError> {
+        let names = ToolNameMap::new(&req.tools);
+        let url = format!("{}/chat/completions", self.settings.base_url);
+        let resp = self
+            .send_with_fallbacks(req, &url, false, || self.chat_body(req, &names))
+            .await?;
+        if req.no_stream {
+            let events = completion_events(&self.read_all(resp).await?, &names)?;
+            return Ok(Box::pin(futures_util::stream::iter(
+                events.into_iter().map(Ok),
+            )));
+        }
+        Ok(decode_stream(
+            self.transport.body_stream(resp),
+            ChatStreamDecoder::new(names),
+        ))
+    }
+
+    /// The Responses API request body.
+    pub fn responses_body(&self, req: &ChatRequest, names: &ToolNameMap) -> Value {
+        let dropped = self.session().dropped.clone();
+        responses::responses_body(req, names, &dropped)
+    }
+
+    async fn responses_stream(&self, req: &ChatRequest) -> Result<EventStream, LlmError> {
+        let names = ToolNameMap::new(&req.tools);
+        let url = format!("{}/responses", self.settings.base_url);
+        let resp = self
+            .send_with_fallbacks(req, &url, true, || self.responses_body(req, &names))
+            .await
+            .map_err(|mut e| {
+                if e.kind == ErrorKind::NotFound && !self.is_openai() {
+                    e.hint = Some(format!(
+                        "this server may not offer the Responses API at {url}; set llm.openai.api: chat in goshi.yaml"
+                    ));
+                }
+                e
+            })?;
+        if req.no_stream {
+            let events = responses::response_events(&self.read_all(resp).await?, &names)?;
+            return Ok(Box::pin(futures_util::stream::iter(
+                events.into_iter().map(Ok),
+            )));
+        }
+        Ok(decode_stream(
+            self.transport.body_stream(resp),
+            ResponsesStreamDecoder::new(names),
+        ))
+    }
+
+    /// Sends the turn in the model's protocol; under `auto`, a Chat Completions refusal
+    /// that asks for the Responses API re-sends it there before anything was shown.
+    async fn protocol_stream(&self, req: &ChatRequest) -> Result<EventStream, LlmError> {
+        if self.protocol_for(&req.model).0 == OpenAiApi::Responses {
+            return self.responses_stream(req).await;
+        }
+        match self.chat_stream(req).await {
+            Err(e) if self.settings.api == OpenAiApi::Auto && responses::wants_responses(&e) => {
+                self.switch_to_responses(&req.model);
+                self.responses_stream(req).await
+            }
+            other => other,
+        }
+    }
+
+    /// The model ids the server offers (`GET {base}/models`), sorted.
+    pub async fn list_models(&self) -> Result<Vec<String>, LlmError> {
+        self.check_credentials()?;
+        let url = format!("{}/models", self.settings.base_url);
+        let client = self.transport.client().clone();
+        let s = self.settings.clone();
+        let u = url.clone();
+        let build = move || {
+            let mut rb = client.get(&u);
+            if let Some(k) = &s.api_key {
+                rb = rb.bearer_auth(k);
+            }
+            rb
+        };
+        let mapper = OpenAiErrors {
+            is_openai: self.is_openai(),
+            model: String::new(),
+        };
+        let resp = self.transport.send(&url, &build, &mapper).await?;
+        let text = tokio::time::timeout(self.transport.timeout, resp.text())
+            .await
+            .map_err(|_| {
+                LlmError::new(
+                    ErrorKind::Timeout,
+                    format!("{url} did not answer within llm.request_timeout"),
+                )
+            })?
+            .map_err(|e| {
+                LlmError::new(
+                    ErrorKind::StreamInterrupted,
+                    format!("reading {url} failed: {e}"),
+                )
+            })?;
+        #[derive(serde::Deserialize)]
+        struct List {
+            #[serde(default)]
+            data: Vec<Entry>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            id: String,
+        }
+        let list: List = serde_json::from_str(&text).map_err(|e| {
+            LlmError::protocol(format!("{url} did not answer with a model list ({e})"))
+                .with_hint("check that llm.openai.base_url ends in /v1")
+        })?;
+        let mut ids: Vec<String> = list.data.into_iter().map(|e| e.id).collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Adds lifecycle knowledge to a 404, and the way out when `api: chat` meets a model
+    /// that wants the Responses API.
     fn explain(&self, mut err: LlmError, model: &str) -> LlmError {
+        if self.settings.api == OpenAiApi::Chat && responses::wants_responses(&err) {
+            err.hint = Some(format!(
+                "{model} takes tools with reasoning_effort only over the Responses API: set \
+                 llm.openai.api: auto (or responses) in goshi.yaml, or leave llm.reasoning_effort unset"
+            ));
+        }
         if err.kind == ErrorKind::NotFound && self.is_openai() {
             if let Status::Gone {
                 date,
@@ -304,11 +521,14 @@ impl Backend for OpenAiBackend {
         "OpenAI"
     }
 
-    fn stream<'a>(&'a self, request: &'a ChatRequest) -> BoxFuture<'a, Result<EventStream, LlmError>> {
+    fn stream<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<EventStream, LlmError>> {
         Box::pin(async move {
             self.check_credentials()?;
             self.lifecycle_warning(&request.model).await;
-            self.chat_stream(request).await
+            self.protocol_stream(request).await
         })
     }
 }

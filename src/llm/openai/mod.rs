@@ -4,6 +4,7 @@
 pub mod client;
 pub mod errors;
 pub mod lifecycle;
+pub mod responses;
 pub mod shutdown;
 pub mod stream;
 pub mod tools;

@@ -245,11 +245,12 @@ mod tests {
     use super::*;
 
     fn decode(input: &[u8], cuts: &[usize]) -> Vec<Result<StreamEvent, LlmError>> {
-        let mut d = ChatStreamDecoder::new(ToolNameMap::new(&[crate::llm::types::ToolDefinition {
-            name: "fs.read".into(),
-            description: String::new(),
-            parameters: serde_json::json!({}),
-        }]));
+        let mut d =
+            ChatStreamDecoder::new(ToolNameMap::new(&[crate::llm::types::ToolDefinition {
+                name: "fs.read".into(),
+                description: String::new(),
+                parameters: serde_json::json!({}),
+            }]));
         let mut out = VecDeque::new();
         let mut last = 0;
         for &c in cuts.iter().chain(std::iter::once(&input.len())) {
@@ -304,14 +305,26 @@ mod tests {
 
     #[test]
     fn error_object_malformed_json_and_early_close_are_errors() {
-        let r = decode(b"data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n", &[]);
+        let r = decode(
+            b"data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n",
+            &[],
+        );
         let e = r[0].as_ref().unwrap_err();
         assert_eq!(e.server_message.as_deref(), Some("overloaded"));
         let r = decode(b"data: {not json\n\n", &[]);
         assert!(r[0].as_ref().unwrap_err().message.contains("malformed"));
-        let r = decode(b"data: {\"choices\":[{\"delta\":{\"content\":\"partial\"}}]}\n\n", &[]);
-        assert_eq!(r[0].as_ref().unwrap(), &StreamEvent::TextDelta("partial".into()));
-        assert_eq!(r[1].as_ref().unwrap_err().kind, ErrorKind::StreamInterrupted);
+        let r = decode(
+            b"data: {\"choices\":[{\"delta\":{\"content\":\"partial\"}}]}\n\n",
+            &[],
+        );
+        assert_eq!(
+            r[0].as_ref().unwrap(),
+            &StreamEvent::TextDelta("partial".into())
+        );
+        assert_eq!(
+            r[1].as_ref().unwrap_err().kind,
+            ErrorKind::StreamInterrupted
+        );
     }
 }
 
@@ -338,8 +351,9 @@ pub fn completion_events(body: &str, names: &ToolNameMap) -> Result<Vec<StreamEv
         content: Option<String>,
         #[serde(default)]
         refusal: Option<String>,
+        // Some compatible servers send `"tool_calls": null` for a text-only answer.
         #[serde(default)]
-        tool_calls: Vec<FullCall>,
+        tool_calls: Option<Vec<FullCall>>,
     }
     #[derive(Deserialize)]
     struct FullCall {
@@ -367,10 +381,13 @@ pub fn completion_events(body: &str, names: &ToolNameMap) -> Result<Vec<StreamEv
                 out.push(StreamEvent::TextDelta(text));
             }
         }
-        for (index, call) in m.tool_calls.into_iter().enumerate() {
+        for (index, call) in m.tool_calls.into_iter().flatten().enumerate() {
             out.push(StreamEvent::ToolCallStart {
                 index,
-                id: call.id.filter(|i| !i.is_empty()).unwrap_or_else(|| format!("call_{index}")),
+                id: call
+                    .id
+                    .filter(|i| !i.is_empty())
+                    .unwrap_or_else(|| format!("call_{index}")),
                 name: names.goshi(&call.function.name),
             });
             let args = match call.function.arguments {
