@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::config::{Config, OpenAiApi};
+use crate::llm::backend::Notifier;
+use crate::llm::openai::lifecycle;
 
 /// `goshi config` subcommands.
 #[derive(Subcommand, Debug)]
@@ -34,13 +36,31 @@ pub fn redact_key(key: Option<&str>) -> String {
     }
 }
 
-/// Which protocol the OpenAI backend uses for the model, and why.
+/// Which protocol the OpenAI backend uses for the configured model, and why.
 pub fn protocol_line(config: &Config) -> String {
-    match config.llm.openai.api {
-        OpenAiApi::Chat => "chat completions (llm.openai.api or --api: chat)".into(),
-        OpenAiApi::Responses => "responses (llm.openai.api or --api: responses)".into(),
-        OpenAiApi::Auto => "auto: chat completions, switching a model to the Responses API when the server asks for it".into(),
-    }
+    let model = config
+        .llm
+        .model
+        .clone()
+        .unwrap_or_else(|| lifecycle::default_model(&lifecycle::today()).0);
+    let quiet: Notifier = std::sync::Arc::new(|_: &str| {});
+    let backend = match crate::provider::transport(config, quiet) {
+        Ok(t) => crate::provider::openai_backend(config, t),
+        Err(e) => return format!("unknown ({e})"),
+    };
+    let (api, why) = backend.protocol_for(&model);
+    let name = match api {
+        OpenAiApi::Responses => "responses",
+        _ => "chat completions",
+    };
+    let why = match (config.llm.openai.api, why) {
+        (OpenAiApi::Auto, "default") => {
+            "llm.openai.api: auto; switches to the Responses API if the server asks for it".to_string()
+        }
+        (_, "configured") => "set by llm.openai.api or --api".to_string(),
+        (_, other) => other.to_string(),
+    };
+    format!("{name} for model {model} ({why})")
 }
 
 fn render(config: &Config) -> String {
