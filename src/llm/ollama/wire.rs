@@ -1,0 +1,176 @@
+//! Our requests in the shape of Ollama's native `POST /api/chat`.
+
+use serde_json::{json, Map, Value};
+
+use crate::llm::toolname::ToolNameMap;
+use crate::llm::types::{ChatRequest, Message, RequestOptions, ToolDefinition};
+
+/// The `/api/chat` body. `with_tools` is false when the model cannot call tools (or the
+/// request's tool choice is `none`), in which case no `tools` field is sent.
+pub fn chat_body(req: &ChatRequest, names: &ToolNameMap, with_tools: bool) -> Value {
+    let mut body = Map::new();
+    body.insert("model".into(), json!(req.model));
+    body.insert("messages".into(), messages_json(&req.messages, names));
+    // Ollama streams unless told not to, so say it either way.
+    body.insert("stream".into(), json!(!req.no_stream));
+    if with_tools && !req.tools.is_empty() {
+        body.insert("tools".into(), tools_json(&req.tools, names));
+    }
+    body.insert("options".into(), options_json(&req.options));
+    Value::Object(body)
+}
+
+/// The `options` object: `num_predict` always, the sampling settings only when set.
+/// Ollama has no tool choice or parallel-calls switch, so those are not sent.
+pub fn options_json(o: &RequestOptions) -> Value {
+    let mut opts = Map::new();
+    opts.insert("num_predict".into(), json!(o.max_tokens));
+    let set = [
+        ("temperature", o.temperature.map(|v| json!(v))),
+        ("frequency_penalty", o.frequency_penalty.map(|v| json!(v))),
+        ("presence_penalty", o.presence_penalty.map(|v| json!(v))),
+        ("seed", o.seed.map(|v| json!(v))),
+    ];
+    for (key, value) in set {
+        if let Some(v) = value {
+            opts.insert(key.into(), v);
+        }
+    }
+    Value::Object(opts)
+}
+
+/// The `tools` array, in the OpenAI-like shape Ollama accepts.
+pub fn tools_json(tools: &[ToolDefinition], names: &ToolNameMap) -> Value {
+    Value::Array(
+        tools
+            .iter()
+            .map(|t| {
+                json!({
+                    "type": "function",
+                    "function": {
+                        "name": names.wire(&t.name),
+                        "description": t.description,
+                        "parameters": t.parameters,
+                    }
+                })
+            })
+            .collect(),
+    )
+}
+
+/// A tool call's arguments as the JSON object Ollama wants (it rejects a string there).
+/// Anything that is not an object, including empty or broken text, becomes `{}`.
+fn arguments_object(arguments: &str) -> Value {
+    match serde_json::from_str::<Value>(arguments) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => json!({}),
+    }
+}
+
+/// The `messages` array.
+pub fn messages_json(messages: &[Message], names: &ToolNameMap) -> Value {
+    Value::Array(
+        messages
+            .iter()
+            .map(|m| match m {
+                Message::System { content } => json!({"role": "system", "content": content}),
+                Message::User { content } => json!({"role": "user", "content": content}),
+                Message::Assistant {
+                    content,
+                    tool_calls,
+                    ..
+                } => {
+                    if tool_calls.is_empty() {
+                        json!({"role": "assistant", "content": content})
+                    } else {
+                        let calls: Vec<Value> = tool_calls
+                            .iter()
+                            .map(|c| {
+                                json!({
+                                    "id": c.id,
+                                    "function": {
+                                        "name": names.wire(&c.name),
+                                        "arguments": arguments_object(&c.arguments),
+                                    }
+                                })
+                            })
+                            .collect();
+                        json!({"role": "assistant", "content": content, "tool_calls": calls})
+                    }
+                }
+                Message::Tool {
+                    tool_call_id,
+                    name,
+                    content,
+                } => json!({
+                    "role": "tool",
+                    "content": content,
+                    "tool_name": names.wire(name),
+                    "tool_call_id": tool_call_id,
+                }),
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::types::ToolCall;
+
+    #[test]
+    fn body_shape_with_and_without_tools() {
+        let defs = vec![ToolDefinition {
+            name: "fs.read".into(),
+            description: "Read a file".into(),
+            parameters: json!({"type": "object"}),
+        }];
+        let names = ToolNameMap::new(&defs);
+        let req = ChatRequest {
+            model: "llama3.1:8b".into(),
+            messages: vec![
+                Message::system("sys"),
+                Message::Assistant {
+                    content: String::new(),
+                    tool_calls: vec![
+                        ToolCall {
+                            id: "call_0".into(),
+                            name: "fs.read".into(),
+                            arguments: "{\"path\":\"a\"}".into(),
+                        },
+                        ToolCall {
+                            id: "call_1".into(),
+                            name: "fs.read".into(),
+                            arguments: "not json".into(),
+                        },
+                    ],
+                    opaque: vec![],
+                },
+                Message::tool("call_0", "fs.read", "contents"),
+            ],
+            tools: defs,
+            options: RequestOptions {
+                max_tokens: 64,
+                temperature: Some(0.5),
+                seed: Some(7),
+                ..Default::default()
+            },
+            no_stream: false,
+        };
+        let b = chat_body(&req, &names, true);
+        assert_eq!(b["stream"], true);
+        assert_eq!(b["tools"][0]["function"]["name"], "fs_read");
+        assert_eq!(
+            b["options"],
+            json!({"num_predict": 64, "temperature": 0.5, "seed": 7})
+        );
+        let calls = &b["messages"][1]["tool_calls"];
+        assert_eq!(calls[0]["function"]["name"], "fs_read");
+        assert_eq!(calls[0]["function"]["arguments"], json!({"path": "a"}));
+        assert_eq!(calls[1]["function"]["arguments"], json!({}));
+        assert_eq!(b["messages"][2]["tool_name"], "fs_read");
+        assert_eq!(b["messages"][2]["tool_call_id"], "call_0");
+        let b = chat_body(&req, &names, false);
+        assert!(b.get("tools").is_none());
+    }
+}
