@@ -18,6 +18,8 @@ pub enum ErrorKind {
     BadRequest,
     /// Too many requests (429).
     RateLimited,
+    /// The account has no quota left (429 `insufficient_quota`): waiting does not help.
+    QuotaExceeded,
     /// A retryable status that is not a 5xx or 429 (408 timeout, 409 conflict).
     Transient,
     /// The server failed (5xx).

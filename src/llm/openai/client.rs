@@ -502,10 +502,13 @@ impl OpenAiBackend {
             ));
         }
         if err.kind == ErrorKind::NotFound && self.is_openai() {
+            let today = lifecycle::today();
+            // The live date (cached by the warning before the request) wins over the table.
+            let live = shutdown::cached(&self.settings.base_url, model, &today);
             if let Status::Gone {
                 date,
                 replacement: Some(r),
-            } = lifecycle::status(model, &lifecycle::today(), None)
+            } = lifecycle::status(model, &today, live)
             {
                 err.hint = Some(format!(
                     "{model} was shut down on {date}; use {r} instead (set llm.model, GOSHI_MODEL or --model)"

@@ -126,6 +126,12 @@ impl OpenAiErrors {
                 (format!("the server rejected the request (HTTP {status})"), hint)
             }
         };
+        // Retrying cannot refill an empty account, so this 429 is not retried.
+        let kind = if code.as_deref() == Some("insufficient_quota") {
+            ErrorKind::QuotaExceeded
+        } else {
+            kind
+        };
         let mut err = LlmError::new(kind, message).with_status(status).with_hint(hint);
         err.server_message = server_message;
         err.code = code;

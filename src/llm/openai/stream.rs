@@ -97,6 +97,10 @@ pub struct ChatStreamDecoder {
     events: Vec<SseEvent>,
     /// Stream index -> whether its start was announced.
     started: Vec<bool>,
+    /// Stream index -> the call id the server gave (empty when none).
+    ids: Vec<String>,
+    /// The index of the call that started last.
+    last: Option<usize>,
     saw_done: bool,
     saw_finish: bool,
 }
@@ -109,6 +113,8 @@ impl ChatStreamDecoder {
             names,
             events: Vec::new(),
             started: Vec::new(),
+            ids: Vec::new(),
+            last: None,
             saw_done: false,
             saw_finish: false,
         }
@@ -164,7 +170,18 @@ impl ChatStreamDecoder {
         call: ToolCallDelta<'_>,
         out: &mut VecDeque<Result<StreamEvent, LlmError>>,
     ) {
-        let index = call.index.unwrap_or(pos);
+        let id = call.id.filter(|id| !id.is_empty());
+        let index = match (call.index, id.as_deref()) {
+            (Some(index), _) => index,
+            // Gemini omits `index`: a new id is a new call, a known id that call, and a
+            // fragment without id continues the call that started last.
+            (None, Some(id)) => self
+                .ids
+                .iter()
+                .position(|known| known == id)
+                .unwrap_or(self.started.len()),
+            (None, None) => self.last.unwrap_or(pos),
+        };
         if index > 1024 {
             out.push_back(Err(LlmError::protocol(format!(
                 "the server sent a tool call with an implausible index {index}"
@@ -173,6 +190,7 @@ impl ChatStreamDecoder {
         }
         if self.started.len() <= index {
             self.started.resize(index + 1, false);
+            self.ids.resize(index + 1, String::new());
         }
         let (name, arguments) = match call.function {
             Some(f) => (f.name, f.arguments),
@@ -180,9 +198,14 @@ impl ChatStreamDecoder {
         };
         if !self.started[index] {
             self.started[index] = true;
-            let id = match call.id {
-                Some(id) if !id.is_empty() => id.into_owned(),
-                _ => format!("call_{index}"),
+            self.last = Some(index);
+            let id = match id {
+                Some(id) => {
+                    let id = id.into_owned();
+                    self.ids[index].clone_from(&id);
+                    id
+                }
+                None => format!("call_{index}"),
             };
             let name = self.names.goshi(name.as_deref().unwrap_or_default());
             out.push_back(Ok(StreamEvent::ToolCallStart { index, id, name }));
