@@ -263,6 +263,90 @@ impl WireDecoder for ChatStreamDecoder {
     }
 }
 
+/// The events of a non-streamed `chat.completion` body, in the order a stream would give
+/// them.
+pub fn completion_events(body: &str, names: &ToolNameMap) -> Result<Vec<StreamEvent>, LlmError> {
+    #[derive(Deserialize)]
+    struct Completion {
+        #[serde(default)]
+        choices: Vec<FullChoice>,
+        #[serde(default)]
+        usage: Option<WireUsage>,
+    }
+    #[derive(Deserialize)]
+    struct FullChoice {
+        #[serde(default)]
+        message: Option<FullMessage>,
+        #[serde(default)]
+        finish_reason: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct FullMessage {
+        #[serde(default)]
+        content: Option<String>,
+        #[serde(default)]
+        refusal: Option<String>,
+        // Some compatible servers send `"tool_calls": null` for a text-only answer.
+        #[serde(default)]
+        tool_calls: Option<Vec<FullCall>>,
+    }
+    #[derive(Deserialize)]
+    struct FullCall {
+        #[serde(default)]
+        id: Option<String>,
+        function: FullFunction,
+    }
+    #[derive(Deserialize)]
+    struct FullFunction {
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        arguments: Option<serde_json::Value>,
+    }
+    let c: Completion = serde_json::from_str(body).map_err(|e| malformed(&e, body))?;
+    let mut out = Vec::new();
+    let choice = c
+        .choices
+        .into_iter()
+        .next()
+        .ok_or_else(|| LlmError::protocol("the server's answer has no choices"))?;
+    if let Some(m) = choice.message {
+        for text in [m.content, m.refusal].into_iter().flatten() {
+            if !text.is_empty() {
+                out.push(StreamEvent::TextDelta(text));
+            }
+        }
+        for (index, call) in m.tool_calls.into_iter().flatten().enumerate() {
+            out.push(StreamEvent::ToolCallStart {
+                index,
+                id: call
+                    .id
+                    .filter(|i| !i.is_empty())
+                    .unwrap_or_else(|| format!("call_{index}")),
+                name: names.goshi(&call.function.name),
+            });
+            let args = match call.function.arguments {
+                Some(serde_json::Value::String(s)) => s,
+                Some(serde_json::Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            if !args.is_empty() {
+                out.push(StreamEvent::ToolCallArgumentsDelta {
+                    index,
+                    fragment: args,
+                });
+            }
+        }
+    }
+    if let Some(r) = choice.finish_reason {
+        out.push(StreamEvent::Finish(FinishReason::from_wire(&r)));
+    }
+    if let Some(u) = c.usage {
+        out.push(StreamEvent::Usage(u.to_usage()));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,88 +433,4 @@ mod tests {
             ErrorKind::StreamInterrupted
         );
     }
-}
-
-/// The events of a non-streamed `chat.completion` body, in the order a stream would give
-/// them.
-pub fn completion_events(body: &str, names: &ToolNameMap) -> Result<Vec<StreamEvent>, LlmError> {
-    #[derive(Deserialize)]
-    struct Completion {
-        #[serde(default)]
-        choices: Vec<FullChoice>,
-        #[serde(default)]
-        usage: Option<WireUsage>,
-    }
-    #[derive(Deserialize)]
-    struct FullChoice {
-        #[serde(default)]
-        message: Option<FullMessage>,
-        #[serde(default)]
-        finish_reason: Option<String>,
-    }
-    #[derive(Deserialize)]
-    struct FullMessage {
-        #[serde(default)]
-        content: Option<String>,
-        #[serde(default)]
-        refusal: Option<String>,
-        // Some compatible servers send `"tool_calls": null` for a text-only answer.
-        #[serde(default)]
-        tool_calls: Option<Vec<FullCall>>,
-    }
-    #[derive(Deserialize)]
-    struct FullCall {
-        #[serde(default)]
-        id: Option<String>,
-        function: FullFunction,
-    }
-    #[derive(Deserialize)]
-    struct FullFunction {
-        #[serde(default)]
-        name: String,
-        #[serde(default)]
-        arguments: Option<serde_json::Value>,
-    }
-    let c: Completion = serde_json::from_str(body).map_err(|e| malformed(&e, body))?;
-    let mut out = Vec::new();
-    let choice = c
-        .choices
-        .into_iter()
-        .next()
-        .ok_or_else(|| LlmError::protocol("the server's answer has no choices"))?;
-    if let Some(m) = choice.message {
-        for text in [m.content, m.refusal].into_iter().flatten() {
-            if !text.is_empty() {
-                out.push(StreamEvent::TextDelta(text));
-            }
-        }
-        for (index, call) in m.tool_calls.into_iter().flatten().enumerate() {
-            out.push(StreamEvent::ToolCallStart {
-                index,
-                id: call
-                    .id
-                    .filter(|i| !i.is_empty())
-                    .unwrap_or_else(|| format!("call_{index}")),
-                name: names.goshi(&call.function.name),
-            });
-            let args = match call.function.arguments {
-                Some(serde_json::Value::String(s)) => s,
-                Some(serde_json::Value::Null) | None => String::new(),
-                Some(other) => other.to_string(),
-            };
-            if !args.is_empty() {
-                out.push(StreamEvent::ToolCallArgumentsDelta {
-                    index,
-                    fragment: args,
-                });
-            }
-        }
-    }
-    if let Some(r) = choice.finish_reason {
-        out.push(StreamEvent::Finish(FinishReason::from_wire(&r)));
-    }
-    if let Some(u) = c.usage {
-        out.push(StreamEvent::Usage(u.to_usage()));
-    }
-    Ok(out)
 }
