@@ -9,8 +9,7 @@ use super::{ChatSession, Interrupt, Ui};
 use crate::audit::{AuditEvent, EventType};
 use crate::llm::usage::token_line;
 use crate::llm::{
-    Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, StreamEvent,
-    ToolCall,
+    Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, StreamEvent, ToolCall,
 };
 
 /// How a turn ended.
@@ -95,17 +94,20 @@ impl ChatSession {
         }
     }
 
-    async fn model_round(&mut self, round: u32, ui: &mut dyn Ui, interrupt: &mut Interrupt) -> RoundEnd {
+    async fn model_round(
+        &mut self,
+        round: u32,
+        ui: &mut dyn Ui,
+        interrupt: &mut Interrupt,
+    ) -> RoundEnd {
         let request = self.request();
-        self.record(
-            AuditEvent::new(EventType::LlmRequest).detail(json!({
-                "provider": self.backend.provider_name(),
-                "model": request.model,
-                "round": round,
-                "messages": request.messages.len(),
-                "tools": request.tools.len(),
-            })),
-        );
+        self.record(AuditEvent::new(EventType::LlmRequest).detail(json!({
+            "provider": self.backend.provider_name(),
+            "model": request.model,
+            "round": round,
+            "messages": request.messages.len(),
+            "tools": request.tools.len(),
+        })));
         let backend = self.backend.clone();
         let started = tokio::select! {
             biased;
@@ -157,7 +159,11 @@ impl ChatSession {
         let turn = acc.finish();
         if let Some(u) = &turn.usage {
             self.usage.record(u);
-            ui.info(&token_line(self.backend.provider_name(), u, &self.config.model));
+            ui.info(&token_line(
+                self.backend.provider_name(),
+                u,
+                &self.config.model,
+            ));
         }
         if cancelled || failure.is_some() {
             // Keep what was said; incomplete tool calls are dropped, they cannot run.
@@ -178,6 +184,10 @@ impl ChatSession {
             Some(FinishReason::ContentFilter) => ui.info(
                 "warning: the provider's content filter stopped the answer",
             ),
+            // Without this, a one-shot run prints nothing at all and still succeeds.
+            _ if turn.text.trim().is_empty() && turn.tool_calls.is_empty() => {
+                ui.info("warning: the model's answer was empty")
+            }
             _ => {}
         }
         RoundEnd::Answer(turn)
@@ -203,14 +213,23 @@ impl ChatSession {
         self.record(
             AuditEvent::new(EventType::ToolResult)
                 .tool(&call.name)
-                .outcome(if ok { "ok".to_string() } else { first_line(&text) }),
+                .outcome(if ok {
+                    "ok".to_string()
+                } else {
+                    first_line(&text)
+                }),
         );
         text
     }
 
     fn check_and_run(&mut self, call: &ToolCall, summary: &str) -> ControlFlow<String, String> {
         let Some(cap) = self.registry.capability_of(&call.name) else {
-            let known: Vec<String> = self.registry.definitions().into_iter().map(|d| d.name).collect();
+            let known: Vec<String> = self
+                .registry
+                .definitions()
+                .into_iter()
+                .map(|d| d.name)
+                .collect();
             return ControlFlow::Break(format!(
                 "error: there is no tool named {:?}; available tools: {}",
                 call.name,
@@ -234,7 +253,10 @@ impl ChatSession {
                 .tool(&call.name)
                 .outcome(decision.how.to_string()),
         );
-        match self.registry.run(&call.name, &call.arguments, &self.tool_ctx) {
+        match self
+            .registry
+            .run(&call.name, &call.arguments, &self.tool_ctx)
+        {
             Ok(out) => {
                 if let Some(id) = &out.proposal_id {
                     self.record(
@@ -251,5 +273,10 @@ impl ChatSession {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().chars().take(160).collect()
+    s.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(160)
+        .collect()
 }

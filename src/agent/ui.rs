@@ -65,7 +65,11 @@ impl Ui for TerminalUi {
         self.wrote_any = true;
         let mut out = self.stdout.lock();
         // A closed pipe (`goshi chat | head`) is not worth a panic: stop writing.
-        if out.write_all(self.buf.as_bytes()).and_then(|_| out.flush()).is_err() {
+        if out
+            .write_all(self.buf.as_bytes())
+            .and_then(|_| out.flush())
+            .is_err()
+        {
             self.failed = true;
         }
         self.buf.clear();

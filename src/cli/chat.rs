@@ -125,7 +125,13 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
             let end = rt.block_on(session.run_turn(&p, &mut ui, &mut interrupt));
             report_end(&end, &mut ui)
         }
-        None => repl(&rt, &mut session, &mut ui, &mut interrupt, self_model.greeting.as_deref()),
+        None => repl(
+            &rt,
+            &mut session,
+            &mut ui,
+            &mut interrupt,
+            self_model.greeting.as_deref(),
+        ),
     }
 }
 
@@ -176,7 +182,8 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
     }
 }
 
-const HELP: &str = "commands: /help  /tokens (session token totals)  /clear (forget the conversation)  /quit\n\
+const HELP: &str =
+    "commands: /help  /tokens (session token totals)  /clear (forget the conversation)  /quit\n\
 Ctrl-C stops an answer; Ctrl-C or Ctrl-D at the prompt quits.";
 
 fn repl(
@@ -199,9 +206,9 @@ fn repl(
     loop {
         let line = match editor.readline("> ") {
             Ok(l) => l,
-            Err(rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof) => {
-                return ExitCode::SUCCESS
-            }
+            Err(
+                rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof,
+            ) => return ExitCode::SUCCESS,
             Err(e) => {
                 super::error(&format!("reading input failed: {e}"), None);
                 return ExitCode::FAILURE;
