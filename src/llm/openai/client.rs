@@ -382,7 +382,9 @@ impl OpenAiBackend {
         let resp = self
             .send_with_fallbacks(req, &url, false, || self.chat_body(req, &names))
             .await?;
-        if req.no_stream {
+        let kind = body_kind(&resp, &url)?;
+        if req.no_stream || kind == BodyKind::Json {
+            // Some servers ignore `stream: true` and answer with one JSON object.
             let events = completion_events(&self.read_all(resp).await?, &names)?;
             return Ok(Box::pin(futures_util::stream::iter(
                 events.into_iter().map(Ok),
@@ -414,7 +416,8 @@ impl OpenAiBackend {
                 }
                 e
             })?;
-        if req.no_stream {
+        let kind = body_kind(&resp, &url)?;
+        if req.no_stream || kind == BodyKind::Json {
             let events = responses::response_events(&self.read_all(resp).await?, &names)?;
             return Ok(Box::pin(futures_util::stream::iter(
                 events.into_iter().map(Ok),
@@ -516,6 +519,34 @@ impl OpenAiBackend {
             }
         }
         err
+    }
+}
+
+#[derive(PartialEq)]
+enum BodyKind {
+    EventStream,
+    Json,
+}
+
+/// What a successful answer's body is, by its content type: an event stream (or no type
+/// at all, which is decoded as one), JSON, or something else, which is an error: it is
+/// usually a web page from a wrong base URL.
+fn body_kind(resp: &reqwest::Response, url: &str) -> Result<BodyKind, LlmError> {
+    let ct = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if ct.is_empty() || ct.starts_with("text/event-stream") {
+        Ok(BodyKind::EventStream)
+    } else if ct.contains("json") {
+        Ok(BodyKind::Json)
+    } else {
+        Err(LlmError::protocol(format!(
+            "{url} answered with {ct}, not an event stream or JSON: this does not look like an OpenAI-compatible API"
+        ))
+        .with_hint("check llm.openai.base_url / OPENAI_BASE_URL / --base-url (it usually ends in /v1)"))
     }
 }
 

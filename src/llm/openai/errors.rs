@@ -87,6 +87,15 @@ impl OpenAiErrors {
                 "access denied (HTTP 403)".to_string(),
                 "your key, organization or project may lack access to this model; check OPENAI_ORG_ID / OPENAI_PROJECT_ID and the project's model permissions".to_string(),
             ),
+            ErrorKind::NotFound
+                if !raw.trim().is_empty()
+                    && serde_json::from_str::<serde_json::Value>(raw).is_err() =>
+            {
+                (
+                "the server answered 404 Not Found without an API error: the address is probably wrong".to_string(),
+                "check llm.openai.base_url / OPENAI_BASE_URL / --base-url (it usually ends in /v1)".to_string(),
+            )
+            }
             ErrorKind::NotFound => (
                 format!("model {model} was not found (HTTP 404)"),
                 "run `goshi models` to list the models this server offers, then set llm.model, GOSHI_MODEL or --model".to_string(),
@@ -132,7 +141,9 @@ impl OpenAiErrors {
         } else {
             kind
         };
-        let mut err = LlmError::new(kind, message).with_status(status).with_hint(hint);
+        let mut err = LlmError::new(kind, message)
+            .with_status(status)
+            .with_hint(hint);
         err.server_message = server_message;
         err.code = code;
         err.param = api.param;
@@ -190,7 +201,10 @@ mod tests {
         let body = r#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}"#;
         let e = mapper().status_error(401, &HeaderMap::new(), body);
         assert_eq!(e.kind, ErrorKind::Unauthorized);
-        assert_eq!(e.server_message.as_deref(), Some("Incorrect API key provided"));
+        assert_eq!(
+            e.server_message.as_deref(),
+            Some("Incorrect API key provided")
+        );
         assert!(e.to_string().contains("OPENAI_API_KEY"));
         let e = mapper().status_error(404, &HeaderMap::new(), "{}");
         assert!(e.to_string().contains("goshi models"));
@@ -204,8 +218,14 @@ mod tests {
         let e = mapper().status_error(503, &HeaderMap::new(), "upstream down");
         assert!(e.is_retryable());
         assert_eq!(e.server_message.as_deref(), Some("upstream down"));
-        let e = mapper().status_error(500, &HeaderMap::new(), r#"{"error":{"code":500,"message":"boom"}}"#);
+        let e = mapper().status_error(
+            500,
+            &HeaderMap::new(),
+            r#"{"error":{"code":500,"message":"boom"}}"#,
+        );
         assert_eq!(e.code.as_deref(), Some("500"));
-        assert!(!mapper().status_error(403, &HeaderMap::new(), "").is_retryable());
+        assert!(!mapper()
+            .status_error(403, &HeaderMap::new(), "")
+            .is_retryable());
     }
 }

@@ -58,7 +58,7 @@ pub fn messages_json(messages: &[Message], names: &ToolNameMap) -> Value {
                                     "type": "function",
                                     "function": {
                                         "name": names.wire(&c.name),
-                                        "arguments": if c.arguments.trim().is_empty() { "{}" } else { c.arguments.as_str() },
+                                        "arguments": wire_arguments(&c.arguments),
                                     }
                                 })
                             })
@@ -79,6 +79,16 @@ pub fn messages_json(messages: &[Message], names: &ToolNameMap) -> Value {
             })
             .collect(),
     )
+}
+
+/// The arguments as sent back in the history: the model's own text when it is a JSON
+/// object, else `{}`, so a server that parses them does not reject the follow-up request
+/// (the tool result already told the model what was wrong).
+fn wire_arguments(arguments: &str) -> String {
+    match serde_json::from_str::<Value>(arguments) {
+        Ok(Value::Object(_)) => arguments.to_string(),
+        _ => "{}".to_string(),
+    }
 }
 
 #[cfg(test)]
