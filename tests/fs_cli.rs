@@ -276,3 +276,21 @@ fn symlink_escapes_are_refused() {
         .stderr(predicate::str::contains("refused path"));
     assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 1);
 }
+
+#[test]
+fn proposals_made_and_applied_from_the_cli_are_audited() {
+    let repo = Repo::new();
+    let id = repo.propose("README.md", "# demo\nchanged\n");
+    repo.goshi(&["apply", &id, "--yes", "--dry-run=false"])
+        .env("OPENAI_API_KEY", "sk-audit-secret-0123456789")
+        .assert()
+        .success();
+    let mut lines = String::new();
+    for entry in fs::read_dir(repo.path().join(".goshi/audit")).unwrap() {
+        lines.push_str(&fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    assert!(lines.contains("\"type\":\"proposal_created\""), "{lines}");
+    assert!(lines.contains("\"type\":\"proposal_applied\""), "{lines}");
+    assert!(lines.contains(&id), "{lines}");
+    assert!(!lines.contains("sk-audit-secret"), "{lines}");
+}

@@ -135,8 +135,9 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
     }
 }
 
-fn open_audit(config: &Config) -> Option<AuditLog> {
-    let settings = AuditSettings {
+/// The audit settings of the configuration.
+pub fn audit_settings(config: &Config) -> AuditSettings {
+    AuditSettings {
         dir: config.audit.dir.clone(),
         redact: config.audit.redact,
         tool_arguments_style: config
@@ -146,7 +147,11 @@ fn open_audit(config: &Config) -> Option<AuditLog> {
             .unwrap_or_default(),
         retention_days: config.audit.retention_days,
         max_sessions: config.audit.max_sessions,
-    };
+    }
+}
+
+fn open_audit(config: &Config) -> Option<AuditLog> {
+    let settings = audit_settings(config);
     let secrets: Vec<String> = config.llm.openai.api_key.iter().cloned().collect();
     match AuditLog::open(&settings, &crate::audit::new_session_id(), secrets) {
         Ok(log) => Some(log),

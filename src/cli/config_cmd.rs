@@ -31,7 +31,10 @@ pub fn redact_key(key: Option<&str>) -> String {
         None => "(not set; export OPENAI_API_KEY=sk-... to use OpenAI)".to_string(),
         Some(k) => {
             let prefix: String = k.chars().take(3).collect();
-            format!("{prefix}… (set from OPENAI_API_KEY, {} characters)", k.chars().count())
+            format!(
+                "{prefix}… (set from OPENAI_API_KEY, {} characters)",
+                k.chars().count()
+            )
         }
     }
 }
@@ -55,7 +58,8 @@ pub fn protocol_line(config: &Config) -> String {
     };
     let why = match (config.llm.openai.api, why) {
         (OpenAiApi::Auto, "default") => {
-            "llm.openai.api: auto; switches to the Responses API if the server asks for it".to_string()
+            "llm.openai.api: auto; switches to the Responses API if the server asks for it"
+                .to_string()
         }
         (_, "configured") => "set by llm.openai.api or --api".to_string(),
         (_, other) => other.to_string(),

@@ -36,7 +36,12 @@ struct Check {
     hint: Option<String>,
 }
 
-fn check(check: &'static str, status: Level, detail: impl Into<String>, hint: Option<&str>) -> Check {
+fn check(
+    check: &'static str,
+    status: Level,
+    detail: impl Into<String>,
+    hint: Option<&str>,
+) -> Check {
     Check {
         check,
         status,
@@ -52,18 +57,30 @@ pub fn run(args: &DoctorArgs, global: &GlobalArgs) -> ExitCode {
     let config = match config::load(&super::overrides(global), &env) {
         Ok(c) => {
             checks.push(match &c.source {
-                Some(p) => check("config", Level::Pass, format!("{} is valid", p.display()), None),
+                Some(p) => check(
+                    "config",
+                    Level::Pass,
+                    format!("{} is valid", p.display()),
+                    None,
+                ),
                 None => check(
                     "config",
                     Level::Warn,
                     "no goshi.yaml found; using defaults",
-                    Some("create ./goshi.yaml (see README, Configuration) to pin provider and model"),
+                    Some(
+                        "create ./goshi.yaml (see README, Configuration) to pin provider and model",
+                    ),
                 ),
             });
             Some(c)
         }
         Err(e) => {
-            checks.push(check("config", Level::Fail, e.to_string(), Some("fix the key named above in goshi.yaml")));
+            checks.push(check(
+                "config",
+                Level::Fail,
+                e.to_string(),
+                Some("fix the key named above in goshi.yaml"),
+            ));
             None
         }
     };
@@ -81,10 +98,25 @@ pub fn run(args: &DoctorArgs, global: &GlobalArgs) -> ExitCode {
 fn diagnose(c: &Config, checks: &mut Vec<Check>) {
     checks.push(match SelfModel::load(&c.repo_root) {
         Ok(m) => match &m.source {
-            Some(p) => check("self-model", Level::Pass, format!("{} parses", p.display()), None),
-            None => check("self-model", Level::Pass, "using goshi's built-in self-model", None),
+            Some(p) => check(
+                "self-model",
+                Level::Pass,
+                format!("{} parses", p.display()),
+                None,
+            ),
+            None => check(
+                "self-model",
+                Level::Pass,
+                "using goshi's built-in self-model",
+                None,
+            ),
         },
-        Err(e) => check("self-model", Level::Fail, e, Some("fix goshi.self.model.yaml or delete it to use the default")),
+        Err(e) => check(
+            "self-model",
+            Level::Fail,
+            e,
+            Some("fix goshi.self.model.yaml or delete it to use the default"),
+        ),
     });
     checks.push(audit_dir(c));
 
@@ -94,7 +126,12 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
     let sel = match rt.block_on(provider::select(c, quiet)) {
         Ok(s) => s,
         Err(e) => {
-            checks.push(check("provider", Level::Fail, e.message.clone(), e.hint.as_deref()));
+            checks.push(check(
+                "provider",
+                Level::Fail,
+                e.message.clone(),
+                e.hint.as_deref(),
+            ));
             return;
         }
     };
@@ -107,17 +144,34 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
             checks.push(check(
                 "provider",
                 Level::Pass,
-                format!("{} answers at {} ({})", sel.provider_name(), sel.base_url, sel.why),
+                format!(
+                    "{} answers at {} ({})",
+                    sel.provider_name(),
+                    sel.base_url,
+                    sel.why
+                ),
                 None,
             ));
-            checks.push(if models.contains(&sel.model) {
-                check("model", Level::Pass, format!("{} is available", sel.model), None)
+            let ollama = matches!(sel.concrete, Concrete::Ollama(_));
+            let available = models
+                .iter()
+                .any(|m| super::models_cmd::is_model(ollama, m, &sel.model));
+            checks.push(if available {
+                check(
+                    "model",
+                    Level::Pass,
+                    format!("{} is available", sel.model),
+                    None,
+                )
             } else if matches!(sel.concrete, Concrete::Ollama(_)) {
                 check(
                     "model",
                     Level::Fail,
                     format!("{} is not on the server", sel.model),
-                    Some(&format!("pull it with `ollama pull {}`, or pick one from `goshi models`", sel.model)),
+                    Some(&format!(
+                        "pull it with `ollama pull {}`, or pick one from `goshi models`",
+                        sel.model
+                    )),
                 )
             } else {
                 check(
@@ -140,7 +194,12 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
     }
     checks.push(tools(&rt, &sel));
     if matches!(sel.concrete, Concrete::OpenAi(_)) {
-        checks.push(check("protocol", Level::Pass, super::config_cmd::protocol_line(c), None));
+        checks.push(check(
+            "protocol",
+            Level::Pass,
+            super::config_cmd::protocol_line(c),
+            None,
+        ));
     }
 }
 
@@ -197,7 +256,12 @@ fn audit_dir(c: &Config) -> Check {
         .and_then(|_| std::fs::write(&probe, b"ok"))
         .and_then(|_| std::fs::remove_file(&probe));
     match result {
-        Ok(()) => check("audit dir", Level::Pass, format!("{} is writable", dir.display()), None),
+        Ok(()) => check(
+            "audit dir",
+            Level::Pass,
+            format!("{} is writable", dir.display()),
+            None,
+        ),
         Err(e) => check(
             "audit dir",
             Level::Fail,

@@ -56,12 +56,25 @@ pub enum FsCommand {
 }
 
 /// What `goshi fs` needs from the configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FsEnv {
     /// The repository root (`behavior.repo_root`, or the current directory).
     pub repo_root: PathBuf,
     /// Back up files before applying proposals (`safety.auto_backup_on_write`).
     pub auto_backup: bool,
+    /// Where proposals made and applied from the CLI are recorded (None: not recorded).
+    pub audit: Option<crate::audit::AuditSettings>,
+}
+
+/// Records one event of this command in an audit file of its own. The audit trail is
+/// best-effort here: a failure to open it is reported, never fatal.
+fn record(env: &FsEnv, event: crate::audit::AuditEvent) {
+    let Some(settings) = &env.audit else { return };
+    let secrets: Vec<String> = std::env::var("OPENAI_API_KEY").ok().into_iter().collect();
+    match crate::audit::AuditLog::open(settings, &crate::audit::new_session_id(), secrets) {
+        Ok(log) => log.record(event),
+        Err(e) => eprintln!("goshi: warning: could not write the audit trail: {e}"),
+    }
 }
 
 /// Runs one fs command; prints results to stdout and errors to stderr as `goshi: error: ...`
@@ -189,6 +202,13 @@ fn write_cmd(path: &str, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
     })?;
     let created = proposals::create(&ToolContext::new(&env.repo_root), path, &content)?;
     let p = &created.proposal;
+    record(
+        env,
+        crate::audit::AuditEvent::new(crate::audit::EventType::ProposalCreated)
+            .tool("fs.write")
+            .args(serde_json::json!({"path": p.path}))
+            .outcome(p.id.clone()),
+    );
     writeln!(
         io.out,
         "Stored proposal {} for {:?} (the file has not been changed).",
@@ -273,6 +293,13 @@ fn apply_cmd(id: &str, opts: ApplyOptions, env: &FsEnv, io: &mut Io<'_>) -> Resu
             diff,
             backup,
         } => {
+            record(
+                env,
+                crate::audit::AuditEvent::new(crate::audit::EventType::ProposalApplied)
+                    .args(serde_json::json!({"path": proposal.path}))
+                    .outcome(proposal.id.clone())
+                    .detail(serde_json::json!({"backup": backup})),
+            );
             write_diff(io, &diff)?;
             writeln!(
                 io.out,
@@ -349,6 +376,7 @@ mod tests {
         let env = FsEnv {
             repo_root: root.to_path_buf(),
             auto_backup: true,
+            audit: None,
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let code = run_with(
@@ -488,6 +516,7 @@ mod tests {
         let env = FsEnv {
             repo_root: d.path().to_path_buf(),
             auto_backup: false,
+            audit: None,
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let code = run_with(

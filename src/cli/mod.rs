@@ -96,6 +96,7 @@ pub fn main() -> ExitCode {
                 &fs_cmd::FsEnv {
                     repo_root: c.repo_root.clone(),
                     auto_backup: c.safety.auto_backup_on_write,
+                    audit: Some(chat::audit_settings(c)),
                 },
             )
         }),
@@ -121,7 +122,10 @@ fn with_config(g: &GlobalArgs, f: impl FnOnce(&Config) -> ExitCode) -> ExitCode 
     match config::load(&overrides(g), &EnvVars::from_process()) {
         Ok(c) => f(&c),
         Err(e) => {
-            error(&e.to_string(), Some("run `goshi doctor` to check the whole setup"));
+            error(
+                &e.to_string(),
+                Some("run `goshi doctor` to check the whole setup"),
+            );
             ExitCode::from(2)
         }
     }
@@ -137,7 +141,10 @@ pub fn error(message: &str, hint: Option<&str>) {
 
 /// A single-threaded runtime, built only by the commands that talk to a server.
 pub fn runtime() -> Option<tokio::runtime::Runtime> {
-    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => Some(rt),
         Err(e) => {
             error(&format!("could not start the async runtime: {e}"), None);
