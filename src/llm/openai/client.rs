@@ -59,6 +59,8 @@ struct Session {
     warned: HashSet<String>,
     /// Models switched to the Responses API this session (under `api: auto`).
     switched: HashSet<String>,
+    /// Models whose server refused tools; they are sent without tools this session.
+    no_tools: HashSet<String>,
 }
 
 /// The OpenAI (and OpenAI-compatible) backend.
@@ -522,6 +524,39 @@ impl OpenAiBackend {
     }
 }
 
+/// The same request without tools.
+fn without_tools(req: &ChatRequest) -> ChatRequest {
+    ChatRequest {
+        tools: Vec::new(),
+        ..req.clone()
+    }
+}
+
+/// Whether the server refused the request because of its tools (a model or server without
+/// tool calling), as opposed to any other problem with it.
+fn rejects_tools(e: &LlmError) -> bool {
+    if !matches!(e.status, Some(400 | 422 | 500 | 501)) || responses::wants_responses(e) {
+        return false;
+    }
+    let text = e
+        .server_message
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    text.contains("tool")
+        && [
+            "not support",
+            "unsupported",
+            "does not support",
+            "requires",
+            "not enabled",
+            "not allowed",
+            "jinja",
+        ]
+        .iter()
+        .any(|p| text.contains(p))
+}
+
 #[derive(PartialEq)]
 enum BodyKind {
     EventStream,
@@ -562,7 +597,26 @@ impl Backend for OpenAiBackend {
         Box::pin(async move {
             self.check_credentials()?;
             self.lifecycle_warning(&request.model).await;
-            self.protocol_stream(request).await
+            if request.tools.is_empty() {
+                return self.protocol_stream(request).await;
+            }
+            if self.session().no_tools.contains(&request.model) {
+                return self.protocol_stream(&without_tools(request)).await;
+            }
+            match self.protocol_stream(request).await {
+                Err(e) if rejects_tools(&e) => {
+                    self.session().no_tools.insert(request.model.clone());
+                    self.transport.notify(&format!(
+                        "model {} cannot call tools on this server ({}); continuing without tools. \
+                         To use goshi's file tools, pick a model with tool support (see `goshi models`) \
+                         or start the server with tool calling enabled (llama.cpp: --jinja)",
+                        request.model,
+                        e.server_message.as_deref().unwrap_or(&e.message)
+                    ));
+                    self.protocol_stream(&without_tools(request)).await
+                }
+                other => other,
+            }
         })
     }
 }

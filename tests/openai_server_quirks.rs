@@ -1,4 +1,4 @@
-//! A base URL that points at something other than an OpenAI-compatible API.
+//! Servers that are not quite what goshi expects: a wrong base URL, JSON instead of a stream, no tool support.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod openai_common;
@@ -56,4 +56,47 @@ async fn a_plain_404_points_at_the_address_not_the_model() {
     assert!(err.message.contains("address"), "{err}");
     assert!(err.to_string().contains("/v1"), "{err}");
     assert_eq!(err.server_message.as_deref(), Some("404 page not found"));
+}
+
+#[tokio::test]
+async fn a_server_that_refuses_tools_gets_the_turn_without_them_once_noticed() {
+    let server = FakeServer::start();
+    // llama.cpp without --jinja, for instance, refuses tools with a 500.
+    server.push(
+        "POST",
+        "/v1/chat/completions",
+        Reply::json(
+            500,
+            json!({"error":{"code":500,"message":"tools param requires --jinja flag","type":"server_error"}}),
+        ),
+    );
+    server.set_default("POST", "/v1/chat/completions", ok_stream());
+    let (backend, notes) = compat_with(&server.url(), 2_000, 0);
+    let events = run_ok(&backend, &tool_request("m")).await;
+    assert_eq!(events, ok_events());
+    // A second turn goes straight without tools.
+    run_ok(&backend, &tool_request("m")).await;
+    let bodies = bodies(&server);
+    assert_eq!(bodies.len(), 3);
+    assert!(bodies[0].get("tools").is_some());
+    assert!(bodies[1].get("tools").is_none() && bodies[1].get("tool_choice").is_none());
+    assert!(bodies[2].get("tools").is_none());
+    let said = said(&notes);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("cannot call tools"), "{said:?}");
+}
+
+#[tokio::test]
+async fn other_server_errors_are_not_mistaken_for_a_tools_refusal() {
+    let server = FakeServer::start();
+    server.push(
+        "POST",
+        "/v1/chat/completions",
+        Reply::json(400, json!({"error":{"message":"messages is required"}})),
+    );
+    let (backend, notes) = compat_with(&server.url(), 2_000, 0);
+    let err = run_err(&backend, &tool_request("m")).await;
+    assert_eq!(err.status, Some(400));
+    assert_eq!(bodies(&server).len(), 1);
+    assert!(said(&notes).is_empty());
 }
