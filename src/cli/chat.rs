@@ -77,7 +77,11 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         Ok(s) => s,
         Err(e) => {
             eprintln!("goshi: error: {e}");
-            return ExitCode::FAILURE;
+            return if e.kind == ErrorKind::MissingCredentials {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            };
         }
     };
     eprintln!("goshi: {}", selection.describe());

@@ -123,6 +123,10 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
     let Some(rt) = super::runtime() else { return };
     // Notices during the checks (retries) would interleave with the report: collect nothing.
     let quiet: Notifier = std::sync::Arc::new(|_: &str| {});
+    // A check should answer at once: no retries with backoff for an unreachable server.
+    let mut c = c.clone();
+    c.llm.max_retries = 0;
+    let c = &c;
     let sel = match rt.block_on(provider::select(c, quiet)) {
         Ok(s) => s,
         Err(e) => {

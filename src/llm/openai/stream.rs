@@ -128,6 +128,17 @@ impl ChatStreamDecoder {
         if data.trim().is_empty() {
             return;
         }
+        // serde would fill the struct from a JSON array too; a chunk is always an object.
+        if !data.trim_start().starts_with('{') {
+            out.push_back(Err(LlmError::protocol(format!(
+                "the server sent a stream event that is not a JSON object: {}",
+                data.chars().take(200).collect::<String>()
+            ))
+            .with_hint(
+                "the server may not be OpenAI-compatible; check llm.openai.base_url",
+            )));
+            return;
+        }
         let chunk: Chunk<'_> = match serde_json::from_str(data) {
             Ok(c) => c,
             Err(e) => {
