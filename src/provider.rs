@@ -101,9 +101,7 @@ pub async fn select(config: &Config, notify: Notifier) -> Result<Selection, LlmE
             } else if config.llm.openai.server == OpenAiServer::Compatible {
                 (
                     Provider::OpenAi,
-                    format!(
-                        "auto: no Ollama at {url}, an OpenAI-compatible server is configured"
-                    ),
+                    format!("auto: no Ollama at {url}, an OpenAI-compatible server is configured"),
                 )
             } else {
                 return Err(LlmError::new(

@@ -75,7 +75,12 @@ pub fn lookup(model: &str) -> Option<&'static Retirement> {
 fn is_snapshot_suffix(s: &str) -> bool {
     let b = s.as_bytes();
     let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
-    (b.len() == 10 && b[4] == b'-' && b[7] == b'-' && digits(&b[..4]) && digits(&b[5..7]) && digits(&b[8..]))
+    (b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && digits(&b[..4])
+        && digits(&b[5..7])
+        && digits(&b[8..]))
         || (b.len() == 4 && digits(b))
 }
 
@@ -181,12 +186,21 @@ mod tests {
         let w = s.warning("gpt-4o").unwrap();
         assert!(w.contains("2027-01-14") && w.contains("gpt-6-luna"), "{w}");
         let s = status("gpt-4-turbo", "2026-11-27", None);
-        assert!(s.warning("gpt-4-turbo").unwrap().contains("was shut down on 2026-10-23"));
+        assert!(s
+            .warning("gpt-4-turbo")
+            .unwrap()
+            .contains("was shut down on 2026-10-23"));
         assert_eq!(status("gpt-6-luna", "2026-11-27", None), Status::Active);
         // A live date overrides the table, also to say "no shutdown".
         assert_eq!(status("gpt-4o", "2026-11-27", Some(None)), Status::Active);
         let s = status("my-model", "2026-11-27", Some(Some("2026-12-01".into())));
-        assert!(matches!(s, Status::Deprecated { replacement: None, .. }));
+        assert!(matches!(
+            s,
+            Status::Deprecated {
+                replacement: None,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -90,7 +90,10 @@ mod tests {
             parse_model_body(r#"{"id":"gpt-4o","shutdown_date":"2027-01-14"}"#),
             Some(Some("2027-01-14".into()))
         );
-        assert_eq!(parse_model_body(r#"{"id":"x","shutdown_date":null}"#), Some(None));
+        assert_eq!(
+            parse_model_body(r#"{"id":"x","shutdown_date":null}"#),
+            Some(None)
+        );
         assert_eq!(parse_model_body(r#"{"id":"x"}"#), Some(None));
         assert_eq!(parse_model_body("nope"), None);
     }
