@@ -78,8 +78,17 @@ impl Transport {
         mapper: &dyn ErrorMapper,
     ) -> Result<reqwest::Response, LlmError> {
         let mut attempt = 0u32;
+        let mut stale_retried = false;
         loop {
             let err = match tokio::time::timeout(self.timeout, build().send()).await {
+                // A pooled keep-alive connection that the server had already closed (some
+                // servers close after every streamed answer despite `Keep-Alive`): the
+                // request never reached it, so send it again at once, once, and quietly.
+                Ok(Err(e)) if !stale_retried && is_stale_connection(&e) => {
+                    stale_retried = true;
+                    tracing::debug!("reused connection was closed by the server; resending");
+                    continue;
+                }
                 Ok(Ok(resp)) if resp.status().is_success() => return Ok(resp),
                 Ok(Ok(resp)) => {
                     let status = resp.status().as_u16();
@@ -178,6 +187,12 @@ fn request_error(
         format!("could not connect to {url}: {}", chain(e)),
     )
     .with_hint(mapper.connect_hint(url))
+}
+
+/// Whether `e` is hyper's "connection closed before message completed" on sending: the
+/// mark of a pooled connection the server closed while it sat idle.
+fn is_stale_connection(e: &reqwest::Error) -> bool {
+    !e.is_timeout() && chain(e).contains("connection closed before message completed")
 }
 
 /// An error and its sources as one line (reqwest hides the useful part in the chain).

@@ -110,7 +110,7 @@ impl OpenAiErrors {
             ),
             ErrorKind::Server => (
                 format!("the server failed (HTTP {status})"),
-                "this is usually temporary: try again shortly".to_string(),
+                "goshi retried it (llm.max_retries); if it keeps failing, the server may be overloaded or unable to handle this request".to_string(),
             ),
             ErrorKind::Transient => (
                 format!("the server could not handle the request right now (HTTP {status})"),

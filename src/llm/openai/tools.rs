@@ -84,7 +84,7 @@ pub fn messages_json(messages: &[Message], names: &ToolNameMap) -> Value {
 /// The arguments as sent back in the history: the model's own text when it is a JSON
 /// object, else `{}`, so a server that parses them does not reject the follow-up request
 /// (the tool result already told the model what was wrong).
-fn wire_arguments(arguments: &str) -> String {
+pub(crate) fn wire_arguments(arguments: &str) -> String {
     match serde_json::from_str::<Value>(arguments) {
         Ok(Value::Object(_)) => arguments.to_string(),
         _ => "{}".to_string(),

@@ -110,11 +110,7 @@ pub fn input_json(messages: &[Message], names: &ToolNameMap) -> Value {
                     items.push(json!({"role": "assistant", "content": content}));
                 }
                 for c in tool_calls {
-                    let arguments = if c.arguments.trim().is_empty() {
-                        "{}"
-                    } else {
-                        c.arguments.as_str()
-                    };
+                    let arguments = crate::llm::openai::tools::wire_arguments(&c.arguments);
                     items.push(json!({
                         "type": "function_call",
                         "call_id": c.id,
