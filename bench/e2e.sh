@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# End-to-end streaming benchmark: `goshi chat` against curl, both reading the same
+# 10,000-chunk OpenAI stream from the in-repo loopback server (examples/stream_server.rs).
+#
+#   bench/e2e.sh [RUNS]
+#
+# Environment:
+#   RUNS=15           chat runs per client (alternating curl, goshi); also the first argument
+#   VERSION_RUNS=50   runs of `goshi --version`
+#   CHUNKS=10000      chunks in the stream
+#   SKIP_BUILD=1      use the existing release build
+#   CURL_ONLY=1       measure curl only (while `goshi chat` is not available)
+#
+# Wall time and peak RSS of each run come from bench/measure.c (fork, exec, wait4). Prints medians,
+# peak RSS and the goshi/curl ratio, and checks them against the targets (goshi median wall
+# <= 2x curl, goshi peak RSS <= 12 MiB, `goshi --version` median < 5 ms). Exits 1 when a
+# target is missed. See docs/performance.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=${1:-${RUNS:-15}}
+VERSION_RUNS=${VERSION_RUNS:-50}
+CHUNKS=${CHUNKS:-10000}
+GOSHI="$ROOT/target/release/goshi"
+SERVER="$ROOT/target/release/examples/stream_server"
+
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+    (cd "$ROOT" && cargo build --release --bin goshi --example stream_server)
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/goshi-e2e.XXXXXX")
+MEASURE="$WORK/measure"
+SERVER_PID=
+cleanup() {
+    if [[ -n "$SERVER_PID" ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+${CC:-cc} -O2 -o "$MEASURE" "$ROOT/bench/measure.c"
+
+"$SERVER" --port 0 --chunks "$CHUNKS" --write-answer "$WORK/answer.txt" \
+    >"$WORK/port" 2>"$WORK/server.log" &
+SERVER_PID=$!
+for _ in $(seq 100); do
+    [[ -s "$WORK/port" ]] && break
+    sleep 0.05
+done
+PORT=$(head -n1 "$WORK/port")
+[[ -n "$PORT" ]] || { echo "e2e: the server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+URL="http://127.0.0.1:$PORT/v1/chat/completions"
+
+# goshi runs in an empty directory with its own HOME, so no goshi.yaml, history or audit
+# outside it is read or written.
+RUN_DIR="$WORK/run"
+mkdir -p "$RUN_DIR/home"
+while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^GOSHI_' || true)
+export HOME="$RUN_DIR/home" XDG_CONFIG_HOME="$RUN_DIR/home/.config" \
+    XDG_DATA_HOME="$RUN_DIR/home/.local/share" XDG_STATE_HOME="$RUN_DIR/home/.local/state" \
+    OPENAI_API_KEY=sk-bench NO_COLOR=1
+cd "$RUN_DIR"
+
+curl_cmd=(curl -sN -X POST -H 'content-type: application/json' -d '{}' "$URL")
+goshi_cmd=("$GOSHI" chat --provider openai --base-url "http://127.0.0.1:$PORT/v1" --model gpt-4o "hi")
+
+# One checked run of each: both must deliver the whole answer.
+"$MEASURE" -o "$WORK/curl.out" "${curl_cmd[@]}" >/dev/null
+python3 - "$WORK/curl.out" "$WORK/answer.txt" <<'EOF'
+import sys
+body, answer = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+if not body.rstrip().endswith(b"data: [DONE]"):
+    sys.exit("e2e: curl did not receive the whole stream")
+EOF
+if [[ -z "${CURL_ONLY:-}" ]]; then
+    read -r _ _ status < <("$MEASURE" -o "$WORK/goshi.out" "${goshi_cmd[@]}" 2>"$WORK/goshi.err")
+    if [[ "$status" != 0 ]] || ! python3 - "$WORK/goshi.out" "$WORK/answer.txt" <<'EOF'
+import sys
+out, answer = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+sys.exit(0 if answer in out else 1)
+EOF
+    then
+        echo "e2e: goshi chat did not print the whole answer (exit $status); stderr:" >&2
+        head -c 2000 "$WORK/goshi.err" >&2
+        exit 1
+    fi
+fi
+
+: >"$WORK/curl.txt"
+: >"$WORK/goshi.txt"
+for _ in $(seq "$RUNS"); do
+    "$MEASURE" "${curl_cmd[@]}" >>"$WORK/curl.txt"
+    if [[ -z "${CURL_ONLY:-}" ]]; then
+        "$MEASURE" "${goshi_cmd[@]}" 2>/dev/null >>"$WORK/goshi.txt"
+    fi
+done
+: >"$WORK/version.txt"
+for _ in $(seq "$VERSION_RUNS"); do
+    "$MEASURE" "$GOSHI" --version >>"$WORK/version.txt"
+done
+
+python3 - "$WORK" "$RUNS" "$VERSION_RUNS" "$(wc -c <"$WORK/curl.out")" "$CHUNKS" <<'EOF'
+import statistics
+import sys
+
+work, runs, version_runs, stream_bytes, chunks = sys.argv[1:]
+
+
+def load(name):
+    rows = [line.split() for line in open(f"{work}/{name}.txt") if line.strip()]
+    bad = [r for r in rows if r[2] != "0"]
+    if bad:
+        sys.exit(f"e2e: {len(bad)} {name} run(s) failed (exit {bad[0][2]})")
+    return [float(r[0]) for r in rows], [int(r[1]) for r in rows]
+
+
+def line(label, wall, rss):
+    print(
+        f"{label:<15} median {statistics.median(wall) * 1000:8.1f} ms"
+        f"  (min {min(wall) * 1000:.1f}, max {max(wall) * 1000:.1f})"
+        f"  peak RSS {max(rss) / 1024:6.1f} MiB (median {statistics.median(rss) / 1024:.1f})"
+    )
+
+
+print(f"stream: {chunks} chunks, {int(stream_bytes):,} bytes; {runs} runs each, alternating")
+curl_wall, curl_rss = load("curl")
+line("curl", curl_wall, curl_rss)
+failed = []
+goshi_wall, goshi_rss = load("goshi")
+if goshi_wall:
+    line("goshi chat", goshi_wall, goshi_rss)
+    ratio = statistics.median(goshi_wall) / statistics.median(curl_wall)
+    peak = max(goshi_rss) / 1024
+    mbps = int(stream_bytes) / statistics.median(goshi_wall) / 1e6
+    print(f"goshi/curl wall ratio {ratio:.2f} (target <= 2.00); goshi {mbps:.0f} MB/s end to end")
+    print(f"goshi peak RSS {peak:.1f} MiB (target <= 12)")
+    if ratio > 2:
+        failed.append("wall ratio")
+    if peak > 12:
+        failed.append("peak RSS")
+version_wall, version_rss = load("version")
+line("goshi --version", version_wall, version_rss)
+vmed = statistics.median(version_wall) * 1000
+print(f"goshi --version median {vmed:.2f} ms over {version_runs} runs (target < 5)")
+if vmed >= 5:
+    failed.append("--version time")
+if failed:
+    print("MISSED: " + ", ".join(failed))
+    sys.exit(1)
+EOF
