@@ -2,6 +2,8 @@
 //! calls the user permits, send their results back, and repeat until the model answers
 //! without tools (or the round cap is reached).
 
+#[cfg(test)]
+mod tests;
 mod turn;
 pub mod ui;
 

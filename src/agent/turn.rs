@@ -203,8 +203,7 @@ impl ChatSession {
                 .args(serde_json::from_str(&call.arguments).unwrap_or(json!(call.arguments)))
                 .detail(json!({"call_id": call.id})),
         );
-        ui.tool_start(&call.name, &summary);
-        let outcome = self.check_and_run(call, &summary);
+        let outcome = self.check_and_run(call, &summary, ui);
         let (ok, text) = match outcome {
             ControlFlow::Continue(out) => (true, out),
             ControlFlow::Break(err) => (false, err),
@@ -222,8 +221,16 @@ impl ChatSession {
         text
     }
 
-    fn check_and_run(&mut self, call: &ToolCall, summary: &str) -> ControlFlow<String, String> {
+    /// Checks, asks and runs; the status line starts after any permission prompt, so the
+    /// prompt never lands in the middle of it.
+    fn check_and_run(
+        &mut self,
+        call: &ToolCall,
+        summary: &str,
+        ui: &mut dyn Ui,
+    ) -> ControlFlow<String, String> {
         let Some(cap) = self.registry.capability_of(&call.name) else {
+            ui.tool_start(&call.name, summary);
             let known: Vec<String> = self
                 .registry
                 .definitions()
@@ -237,9 +244,12 @@ impl ChatSession {
             ));
         };
         if let Err(msg) = call.parsed_arguments() {
+            ui.tool_start(&call.name, summary);
             return ControlFlow::Break(format!("error: {msg}"));
         }
+        ui.end_answer();
         let decision = self.permissions.check(cap, &call.name, summary);
+        ui.tool_start(&call.name, summary);
         if !decision.granted {
             self.record(
                 AuditEvent::new(EventType::PermissionDenied)

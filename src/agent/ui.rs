@@ -92,7 +92,11 @@ impl Ui for TerminalUi {
 
     fn tool_start(&mut self, name: &str, summary: &str) {
         self.end_answer();
-        eprint!("→ {name} {summary} … ");
+        if summary.is_empty() {
+            eprint!("→ {name} … ");
+        } else {
+            eprint!("→ {name} {summary} … ");
+        }
         let _ = std::io::stderr().flush();
     }
 
