@@ -106,7 +106,7 @@ impl ChatSession {
             "model": request.model,
             "round": round,
             "messages": request.messages.len(),
-            "tools": request.tools.len(),
+            "tools_offered": request.tools.len(),
         })));
         let backend = self.backend.clone();
         let started = tokio::select! {

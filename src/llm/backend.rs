@@ -59,7 +59,15 @@ pub trait WireDecoder: Send + 'static {
     fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<Result<StreamEvent, LlmError>>);
     /// The stream ended cleanly; report anything incomplete (e.g. no finish seen) as an error.
     fn finish(&mut self, out: &mut VecDeque<Result<StreamEvent, LlmError>>);
+    /// Bytes held for an event or line that has not ended yet.
+    fn buffered(&self) -> usize {
+        0
+    }
 }
+
+/// The most one unfinished event or line may hold: a server that never ends one would
+/// otherwise grow goshi's memory without bound.
+pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Drives `decoder` over a byte stream, yielding events as soon as each read is decoded.
 /// The stream ends after the first error; dropping it closes the connection.
@@ -94,7 +102,16 @@ where
                 return None;
             }
             match st.bytes.next().await {
-                Some(Ok(chunk)) => st.decoder.feed(&chunk, &mut st.queue),
+                Some(Ok(chunk)) => {
+                    st.decoder.feed(&chunk, &mut st.queue);
+                    if st.decoder.buffered() > MAX_EVENT_BYTES {
+                        st.queue.push_back(Err(LlmError::protocol(format!(
+                            "the server sent more than {} MiB without ending an event; the answer was abandoned",
+                            MAX_EVENT_BYTES / (1024 * 1024)
+                        ))
+                        .with_hint("the server may not be speaking the expected protocol; check the base URL")));
+                    }
+                }
                 Some(Err(e)) => {
                     st.queue.push_back(Err(e));
                 }
@@ -105,4 +122,28 @@ where
             }
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::error::ErrorKind;
+    use crate::llm::openai::stream::ChatStreamDecoder;
+    use crate::llm::toolname::ToolNameMap;
+
+    #[tokio::test]
+    async fn an_event_that_never_ends_is_abandoned_not_buffered_forever() {
+        let mib = bytes::Bytes::from(vec![b'x'; 1024 * 1024]);
+        let chunks = std::iter::once(Ok(bytes::Bytes::from_static(b"data: ")))
+            .chain(std::iter::repeat_n(Ok(mib), 40));
+        let mut stream = decode_stream(
+            futures_util::stream::iter(chunks.collect::<Vec<_>>()),
+            ChatStreamDecoder::new(ToolNameMap::default()),
+        );
+        let first = stream.next().await.unwrap();
+        let err = first.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Protocol);
+        assert!(err.message.contains("16 MiB"), "{err}");
+        assert!(stream.next().await.is_none());
+    }
 }

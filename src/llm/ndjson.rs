@@ -14,6 +14,11 @@ pub struct NdjsonDecoder {
 }
 
 impl NdjsonDecoder {
+    /// Bytes held for a line that has not ended yet.
+    pub fn buffered(&self) -> usize {
+        self.partial.len()
+    }
+
     /// A decoder at the start of a stream.
     pub fn new() -> Self {
         Self::default()

@@ -102,6 +102,11 @@ impl SseDecoder {
         truncated
     }
 
+    /// Bytes held for an event that has not ended yet (its unfinished line and data).
+    pub fn buffered(&self) -> usize {
+        self.partial.len() + self.data.len()
+    }
+
     /// The last `retry:` value in milliseconds, if any (saturating at `u64::MAX`).
     pub fn retry(&self) -> Option<u64> {
         self.retry

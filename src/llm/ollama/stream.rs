@@ -184,6 +184,10 @@ fn interrupted() -> LlmError {
 }
 
 impl WireDecoder for OllamaStreamDecoder {
+    fn buffered(&self) -> usize {
+        self.ndjson.buffered()
+    }
+
     fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<Result<StreamEvent, LlmError>>) {
         let mut lines = std::mem::take(&mut self.lines);
         self.ndjson.feed(bytes, &mut lines);

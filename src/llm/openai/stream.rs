@@ -245,6 +245,10 @@ fn malformed(e: &serde_json::Error, data: &str) -> LlmError {
 }
 
 impl WireDecoder for ChatStreamDecoder {
+    fn buffered(&self) -> usize {
+        self.sse.buffered()
+    }
+
     fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<Result<StreamEvent, LlmError>>) {
         let mut events = std::mem::take(&mut self.events);
         self.sse.feed(bytes, &mut events);

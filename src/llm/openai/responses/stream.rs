@@ -380,6 +380,10 @@ impl ResponsesStreamDecoder {
 }
 
 impl WireDecoder for ResponsesStreamDecoder {
+    fn buffered(&self) -> usize {
+        self.sse.buffered()
+    }
+
     fn feed(&mut self, bytes: &[u8], out: &mut Out) {
         let mut events = std::mem::take(&mut self.events);
         self.sse.feed(bytes, &mut events);
