@@ -330,7 +330,7 @@ fn the_audit_trail_records_the_turn_and_never_the_key() {
         assert_eq!(events[1]["detail"]["model"], MODEL);
         assert_eq!(events[1]["detail"]["round"], 1);
         assert_eq!(events[1]["detail"]["messages"], 2);
-        assert_eq!(events[1]["detail"]["tools"], 3);
+        assert_eq!(events[1]["detail"]["tools_offered"], 3);
         assert_eq!(events[12]["detail"]["round"], 2);
         assert_eq!(events[12]["detail"]["messages"], 6);
         assert_eq!(events[2]["tool"], "fs.read");
