@@ -102,6 +102,26 @@ impl Prompter for TerminalPrompter {
         if !stdin.is_terminal() {
             return Answer::No;
         }
+        let question = format!(
+            "Allow goshi to {} ({})? [y]es once / [a]lways this session / [n]o ",
+            cap.verb(),
+            cap
+        );
+        if std::io::stdout().is_terminal() {
+            // Line editing in raw mode: Ctrl-C arrives as a key (a "no") instead of a signal,
+            // which the chat loop's Ctrl-C handler would otherwise swallow mid-prompt.
+            if let Ok(mut editor) = rustyline::DefaultEditor::new() {
+                eprintln!(
+                    "goshi wants to run {} {}",
+                    sanitize(tool),
+                    sanitize(args_summary)
+                );
+                return match editor.readline(&question) {
+                    Ok(line) => parse_answer(&line),
+                    Err(_) => Answer::No,
+                };
+            }
+        }
         let mut err = std::io::stderr().lock();
         // A failed prompt write means the user cannot see the question: treat it as a no.
         let shown = write!(

@@ -92,6 +92,7 @@ impl Ui for TerminalUi {
 
     fn tool_start(&mut self, name: &str, summary: &str) {
         self.end_answer();
+        let summary = summary.trim();
         if summary.is_empty() {
             eprint!("→ {name} … ");
         } else {
