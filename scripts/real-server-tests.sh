@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# real-server-tests.sh: runs tests/real_server.rs against REAL llama.cpp llama-servers.
+# real-server-tests.sh: runs the real-server tests (tests/real_server*.rs) against REAL
+# llama.cpp llama-servers.
 #
 # Builds (or reuses) llama-server and its tiny model with ../shared/real-server/setup.sh,
 # starts one plain server and one with --api-key on free ports, runs
-#   cargo test --test real_server -- --ignored --test-threads=1
+#   cargo test --test real_server --test real_server_tools -- --ignored --test-threads=1
 # with GOSHI_REAL_SERVER_URL, GOSHI_REAL_SERVER_KEYED_URL and GOSHI_REAL_SERVER_KEY set,
 # and stops both servers whatever happens. The exit code is cargo test's.
 #
@@ -24,6 +25,9 @@ if [ ! -x "$RS/setup.sh" ] || [ ! -x "$RS/start.sh" ]; then
 fi
 RS=$(cd "$RS" && pwd)
 CACHE=${GOSHI_REAL_SERVER_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/goshi-real-server}
+
+# Every test target of the real-server suite (each tests/real_server*.rs file).
+TARGETS=(--test real_server --test real_server_tools)
 
 PIDS=()
 TEST_PID=
@@ -60,7 +64,7 @@ say "setting up llama-server ($RS/setup.sh; a first run compiles for minutes)"
 
 # Compile first, so the build does not compete with the servers for the CPUs.
 say "building the tests"
-(cd "$ROOT" && cargo test --test real_server --no-run) </dev/null
+(cd "$ROOT" && cargo test "${TARGETS[@]}" --no-run) </dev/null
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -95,7 +99,7 @@ export GOSHI_REAL_SERVER_KEY=$KEY
 say "running the real-server tests"
 # In the background and waited for, so that a signal reaches the trap at once.
 cd "$ROOT"
-cargo test --test real_server -- --ignored --test-threads=1 "$@" </dev/null &
+cargo test "${TARGETS[@]}" -- --ignored --test-threads=1 "$@" </dev/null &
 TEST_PID=$!
 rc=0
 wait "$TEST_PID" || rc=$?

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli_common;
+mod hermetic;
 mod support;
 
 use cli_common::*;
@@ -21,6 +22,15 @@ fn assistant_calls(body: &Value) -> Vec<Value> {
         .collect();
     assert_eq!(with_calls.len(), 1, "{msgs:#?}");
     with_calls[0]["tool_calls"].as_array().unwrap().clone()
+}
+
+/// The model's call to write `hello\n` (6 bytes) to `new.txt`.
+fn write_new_txt() -> WireCall {
+    call(
+        "w1",
+        "fs_write",
+        r#"{"path":"new.txt","content":"hello\n"}"#,
+    )
 }
 
 #[test]
@@ -103,10 +113,11 @@ fn two_tool_calls_in_one_turn_both_get_their_results() {
 fn a_path_escape_is_refused_and_reported_to_the_model() {
     for b in BOTH {
         let chat = Chat::new(b);
-        chat.push(b.tool_reply(&[call("c1", "fs_read", r#"{"path":"../../etc/passwd"}"#)]));
-        chat.push(b.text_reply(&["I may not read that."], (3, 3)));
-        let run = chat.chat(&["--allow", "fs.read", "read /etc/passwd"]);
-        assert_eq!(run.code, Some(0), "{b:?}: {}", run.stderr);
+        let run = chat.tool_turn(
+            &[call("c1", "fs_read", r#"{"path":"../../etc/passwd"}"#)],
+            "I may not read that.",
+            &["--allow", "fs.read", "read /etc/passwd"],
+        );
         assert_eq!(run.stdout, "I may not read that.\n", "{b:?}");
         let reqs = chat.requests();
         assert_eq!(reqs.len(), 2, "{b:?}");
@@ -145,13 +156,11 @@ fn a_symlink_escape_is_refused_and_nothing_is_read() {
         )
         .unwrap();
         std::os::unix::fs::symlink(outside.path(), chat.root().join("linkdir")).unwrap();
-        chat.push(b.tool_reply(&[
+        let calls = [
             call("c1", "fs_read", r#"{"path":"link.txt"}"#),
             call("c2", "fs_list", r#"{"path":"linkdir"}"#),
-        ]));
-        chat.push(b.text_reply(&["Refused."], (3, 1)));
-        let run = chat.chat(&["--allow", "fs.read", "read the link"]);
-        assert_eq!(run.code, Some(0), "{b:?}: {}", run.stderr);
+        ];
+        let run = chat.tool_turn(&calls, "Refused.", &["--allow", "fs.read", "read the link"]);
         let reqs = chat.requests();
         let results = tool_results(&reqs[1]);
         assert_eq!(results.len(), 2, "{b:?}");
@@ -176,15 +185,12 @@ fn a_symlink_escape_is_refused_and_nothing_is_read() {
 fn fs_write_without_fs_write_is_denied_and_nothing_is_stored() {
     for b in BOTH {
         let chat = Chat::new(b);
-        chat.push(b.tool_reply(&[call(
-            "w1",
-            "fs_write",
-            r#"{"path":"new.txt","content":"hello\n"}"#,
-        )]));
-        chat.push(b.text_reply(&["I was not allowed."], (3, 3)));
         // fs.read does not grant FS_WRITE.
-        let run = chat.chat(&["--allow", "fs.read", "write new.txt"]);
-        assert_eq!(run.code, Some(0), "{b:?}: {}", run.stderr);
+        let run = chat.tool_turn(
+            &[write_new_txt()],
+            "I was not allowed.",
+            &["--allow", "fs.read", "write new.txt"],
+        );
         let denial = Permissions::denial_message(Capability::FsWrite);
         assert!(
             denial.starts_with("permission denied: FS_WRITE not granted"),
@@ -224,14 +230,11 @@ fn fs_write_without_fs_write_is_denied_and_nothing_is_stored() {
 fn fs_write_with_allow_stores_a_proposal_that_fs_apply_writes() {
     for b in BOTH {
         let chat = Chat::new(b);
-        chat.push(b.tool_reply(&[call(
-            "w1",
-            "fs_write",
-            r#"{"path":"new.txt","content":"hello\n"}"#,
-        )]));
-        chat.push(b.text_reply(&["Proposed."], (3, 1)));
-        let run = chat.chat(&["--allow", "fs.write", "write new.txt"]);
-        assert_eq!(run.code, Some(0), "{b:?}: {}", run.stderr);
+        let run = chat.tool_turn(
+            &[write_new_txt()],
+            "Proposed.",
+            &["--allow", "fs.write", "write new.txt"],
+        );
         assert_eq!(run.stdout, "Proposed.\n", "{b:?}");
         assert!(
             !chat.root().join("new.txt").exists(),
@@ -293,14 +296,12 @@ fn the_audit_trail_records_the_turn_and_never_the_key() {
         chat.write("a.txt", "alpha\n");
         // The model echoes the key in a path: the audit must mask it.
         let key_path = format!(r#"{{"path":"notes-{KEY}.txt"}}"#);
-        chat.push(b.tool_reply(&[
+        let calls = [
             call("r1", "fs_read", r#"{"path":"a.txt"}"#),
             call("r2", "fs_read", &key_path),
             call("w1", "fs_write", r#"{"path":"b.txt","content":"beta\n"}"#),
-        ]));
-        chat.push(b.text_reply(&["Done."], (3, 1)));
-        let run = chat.chat(&["do things"]);
-        assert_eq!(run.code, Some(0), "{b:?}: {}", run.stderr);
+        ];
+        chat.tool_turn(&calls, "Done.", &["do things"]);
 
         let files = chat.audit_files();
         assert_eq!(files.len(), 1, "{b:?}: one file per session");
@@ -547,28 +548,20 @@ fn tool_calls_work_without_streaming() {
 fn tool_calls_of_a_broken_answer_are_not_run() {
     for b in BOTH {
         let chat = Chat::new(b);
-        let reply = match b {
-            Backend::OpenAi => Reply::new(200)
-                .header("content-type", "text/event-stream")
-                .chunk(format!(
-                    "data: {}\n\n",
-                    json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0,
-                        "id": "w1", "type": "function", "function": {"name": "fs_write",
-                        "arguments": "{\"path\":\"x.txt\",\"content\":\"x\"}"}}]}}]})
-                ))
-                .disconnect(),
-            Backend::Ollama => Reply::new(200)
-                .header("content-type", "application/x-ndjson")
-                .chunk(format!(
-                    "{}\n",
-                    json!({"message": {"role": "assistant", "content": "", "tool_calls": [
-                        {"function": {"name": "fs_write",
-                            "arguments": {"path": "x.txt", "content": "x"}}}]},
-                        "done": false})
-                ))
-                .disconnect(),
+        let call = match b {
+            Backend::OpenAi => {
+                json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0,
+                    "id": "w1", "type": "function", "function": {"name": "fs_write",
+                    "arguments": "{\"path\":\"x.txt\",\"content\":\"x\"}"}}]}}]})
+            }
+            Backend::Ollama => {
+                json!({"message": {"role": "assistant", "content": "", "tool_calls": [
+                    {"function": {"name": "fs_write",
+                        "arguments": {"path": "x.txt", "content": "x"}}}]},
+                    "done": false})
+            }
         };
-        chat.push(reply);
+        chat.push(b.unfinished_reply(&[call]).disconnect());
         let run = chat.chat(&["--allow", "fs.write", "write x"]);
         assert_eq!(run.code, Some(1), "{b:?}: {}", run.stderr);
         assert!(

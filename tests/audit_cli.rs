@@ -2,12 +2,11 @@
 //! End-to-end tests of `goshi audit`, run in a temporary repository holding hand-written
 //! audit files under the default `.goshi/audit/`.
 
-use std::fs;
-use std::path::Path;
+mod hermetic;
 
 use assert_cmd::Command;
+use hermetic::{success_stdout, Sandbox};
 use predicates::prelude::*;
-use tempfile::TempDir;
 
 const A1: &str = r#"{"ts":"2026-11-27T10:00:00.000Z","session":"aaaa00000001","type":"session_start","detail":{"version":"0.1.0"}}"#;
 const A2: &str = r#"{"ts":"2026-11-27T10:02:00.000Z","session":"aaaa00000001","type":"tool_call","tool":"fs.read","args":{"path":"src/lib.rs"}}"#;
@@ -18,63 +17,39 @@ const B2: &str = r#"{"ts":"2026-11-27T10:03:00.000Z","session":"bbbb00000002","t
 
 /// A repository with two sessions' audit files (one with a corrupt line) and an empty home.
 struct Repo {
-    dir: TempDir,
-    home: TempDir,
+    sandbox: Sandbox,
 }
 
 impl Repo {
     fn new() -> Self {
         let repo = Repo::empty();
-        let audit = repo.path().join(".goshi/audit");
-        fs::create_dir_all(&audit).unwrap();
-        fs::write(
-            audit.join("2026-11-27T10-00-00Z-aaaa00000001.jsonl"),
-            format!("{A1}\n{{this is not json\n{A2}\n{A3}\n"),
-        )
-        .unwrap();
-        fs::write(
-            audit.join("2026-11-27T10-01-00Z-bbbb00000002.jsonl"),
-            format!("{B1}\n{B2}\n"),
-        )
-        .unwrap();
+        repo.sandbox.write(
+            ".goshi/audit/2026-11-27T10-00-00Z-aaaa00000001.jsonl",
+            &format!("{A1}\n{{this is not json\n{A2}\n{A3}\n"),
+        );
+        repo.sandbox.write(
+            ".goshi/audit/2026-11-27T10-01-00Z-bbbb00000002.jsonl",
+            &format!("{B1}\n{B2}\n"),
+        );
         repo
     }
 
     fn empty() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir(dir.path().join(".git")).unwrap();
-        Repo {
-            dir,
-            home: tempfile::tempdir().unwrap(),
-        }
+        let sandbox = Sandbox::new();
+        std::fs::create_dir(sandbox.path().join(".git")).unwrap();
+        Repo { sandbox }
     }
 
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
+    /// `goshi audit ARGS` in the repository.
     fn goshi(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("goshi").unwrap();
-        cmd.current_dir(self.path())
-            .env_remove("GOSHI_CONFIG")
-            .env_remove("GOSHI_LLM_PROVIDER")
-            .env_remove("GOSHI_MODEL")
-            .env("HOME", self.home.path())
-            .env("XDG_CONFIG_HOME", self.home.path().join(".config"))
-            .arg("audit")
-            .args(args);
+        let mut cmd = self.sandbox.goshi(&["audit"]);
+        cmd.args(args);
         cmd
     }
 
+    /// The stdout of a successful `goshi audit ARGS`.
     fn stdout(&self, args: &[&str]) -> String {
-        let out = self
-            .goshi(args)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out).unwrap()
+        success_stdout(self.goshi(args))
     }
 }
 

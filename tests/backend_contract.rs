@@ -9,7 +9,8 @@ mod support;
 
 use contract::*;
 use goshi::llm::{
-    Accumulator, AssistantTurn, ErrorKind, FinishReason, LlmError, StreamEvent, ToolCall, Usage,
+    Accumulator, AssistantTurn, ChatRequest, ErrorKind, FinishReason, LlmError, StreamEvent,
+    ToolCall, Usage,
 };
 use serde_json::json;
 
@@ -426,17 +427,22 @@ async fn malformed_data_is_an_error_not_a_panic(wire: Wire) {
     }
 }
 
-async fn complete_equals_the_accumulated_stream(wire: Wire) {
-    let h = wire.harness(LONG_TIMEOUT, 0);
-    let cases = [
+/// A text answer and a two-call answer: the steps, the request that gets them and the
+/// turn they make.
+fn answer_cases() -> [(Vec<Step>, ChatRequest, AssistantTurn); 2] {
+    [
         (text_steps(), request(), text_turn()),
         (
             tool_steps([Some("call_a"), Some("call_b")]),
             tool_request(),
             tool_turn(["call_a", "call_b"]),
         ),
-    ];
-    for (steps, req, want) in cases {
+    ]
+}
+
+async fn complete_equals_the_accumulated_stream(wire: Wire) {
+    let h = wire.harness(LONG_TIMEOUT, 0);
+    for (steps, req, want) in answer_cases() {
         h.push(wire.reply(&steps));
         h.push(wire.reply(&steps));
         let streamed = accumulate(&ok(h.stream(&req).await.unwrap()));
@@ -448,15 +454,7 @@ async fn complete_equals_the_accumulated_stream(wire: Wire) {
 
 async fn whole_answer_equals_the_streamed_one(wire: Wire) {
     let h = wire.harness(LONG_TIMEOUT, 0);
-    let cases = [
-        (text_steps(), request(), text_turn()),
-        (
-            tool_steps([Some("call_a"), Some("call_b")]),
-            tool_request(),
-            tool_turn(["call_a", "call_b"]),
-        ),
-    ];
-    for (steps, mut req, want) in cases {
+    for (steps, mut req, want) in answer_cases() {
         req.no_stream = true;
         h.push(wire.whole_reply(&steps));
         assert_eq!(h.complete(&req).await.unwrap(), want);

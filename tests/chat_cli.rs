@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli_common;
+mod hermetic;
 mod support;
 
 use cli_common::*;
@@ -177,31 +178,10 @@ fn a_missing_key_for_openai_itself_gives_guidance_and_sends_nothing() {
 fn a_mid_stream_disconnect_keeps_the_partial_text_and_fails() {
     for b in BOTH {
         let chat = Chat::new(b);
-        let reply = match b {
-            Backend::OpenAi => Reply::new(200)
-                .header("content-type", "text/event-stream")
-                .chunk(format!(
-                    "data: {}\n\n",
-                    json!({"choices": [{"index": 0, "delta": {"content": "Partial "}}]})
-                ))
-                .chunk(format!(
-                    "data: {}\n\n",
-                    json!({"choices": [{"index": 0, "delta": {"content": "answer"}}]})
-                ))
+        chat.push(
+            b.unfinished_text_reply(&["Partial ", "answer"])
                 .disconnect(),
-            Backend::Ollama => Reply::new(200)
-                .header("content-type", "application/x-ndjson")
-                .chunk(format!(
-                    "{}\n",
-                    json!({"message": {"role": "assistant", "content": "Partial "}, "done": false})
-                ))
-                .chunk(format!(
-                    "{}\n",
-                    json!({"message": {"role": "assistant", "content": "answer"}, "done": false})
-                ))
-                .disconnect(),
-        };
-        chat.push(reply);
+        );
         let run = chat.chat(&["hi"]);
         assert_eq!(run.code, Some(1), "{b:?}: {}", run.stderr);
         assert_eq!(run.stdout, "Partial answer\n", "{b:?}");
@@ -416,22 +396,7 @@ fn ctrl_c_stops_the_answer_keeps_the_partial_text_and_exits_130() {
 
     for b in BOTH {
         let chat = Chat::new(b);
-        let reply = match b {
-            Backend::OpenAi => Reply::new(200)
-                .header("content-type", "text/event-stream")
-                .chunk(format!(
-                    "data: {}\n\n",
-                    json!({"choices": [{"index": 0, "delta": {"content": "Partial answer"}}]})
-                )),
-            Backend::Ollama => Reply::new(200)
-                .header("content-type", "application/x-ndjson")
-                .chunk(format!(
-                    "{}\n",
-                    json!({"message": {"role": "assistant", "content": "Partial answer"},
-                        "done": false})
-                )),
-        };
-        chat.push(reply.stall());
+        chat.push(b.unfinished_text_reply(&["Partial answer"]).stall());
         let mut child = chat
             .std_chat(&["hi"])
             .stdin(Stdio::null())

@@ -1,45 +1,37 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! End-to-end tests of `goshi fs ...`, run in a temporary repository.
 
+mod hermetic;
+
 use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
+use hermetic::{success_stdout, Sandbox};
 use predicates::prelude::*;
-use tempfile::TempDir;
 
 /// A temporary repository plus an empty home, so no user configuration leaks in.
 struct Repo {
-    dir: TempDir,
-    home: TempDir,
+    sandbox: Sandbox,
 }
 
 impl Repo {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("README.md"), "# demo\nhello\n").unwrap();
-        fs::create_dir(dir.path().join("src")).unwrap();
-        fs::write(dir.path().join("src/lib.rs"), "pub fn a() {}\n").unwrap();
-        fs::create_dir(dir.path().join(".git")).unwrap();
-        fs::write(dir.path().join(".git/config"), "[core]\n").unwrap();
-        Repo {
-            dir,
-            home: tempfile::tempdir().unwrap(),
-        }
+        let sandbox = Sandbox::new();
+        sandbox.write("README.md", "# demo\nhello\n");
+        sandbox.write("src/lib.rs", "pub fn a() {}\n");
+        sandbox.write(".git/config", "[core]\n");
+        Repo { sandbox }
     }
 
     fn path(&self) -> &Path {
-        self.dir.path()
+        self.sandbox.path()
     }
 
+    /// `goshi fs ARGS` in the repository.
     fn goshi(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::cargo_bin("goshi").unwrap();
-        cmd.current_dir(self.path())
-            .env_remove("GOSHI_CONFIG")
-            .env("HOME", self.home.path())
-            .env("XDG_CONFIG_HOME", self.home.path().join(".config"))
-            .arg("fs")
-            .args(args);
+        let mut cmd = self.sandbox.goshi(&["fs"]);
+        cmd.args(args);
         cmd
     }
 
@@ -49,15 +41,9 @@ impl Repo {
 
     /// Proposes `content` for `path` and returns the proposal id from the apply hint.
     fn propose(&self, path: &str, content: &str) -> String {
-        let out = self
-            .goshi(&["write", path])
-            .write_stdin(content)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let out = String::from_utf8(out).unwrap();
+        let mut cmd = self.goshi(&["write", path]);
+        cmd.write_stdin(content);
+        let out = success_stdout(cmd);
         let line = out
             .lines()
             .find(|l| l.contains("goshi fs apply "))

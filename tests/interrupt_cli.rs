@@ -1,6 +1,7 @@
 //! Ctrl-C during a one-shot answer: the partial text stays on stdout and goshi exits 130.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod hermetic;
 mod support;
 
 use std::io::Read;
@@ -8,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use hermetic::std_goshi_cmd;
 use support::*;
 
 #[test]
@@ -29,7 +31,7 @@ fn ctrl_c_during_a_stream_keeps_the_partial_answer_and_exits_130() {
             .stall(),
     );
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("goshi"))
+    let mut child = std_goshi_cmd(dir.path())
         .args([
             "chat",
             "--provider",
@@ -40,13 +42,6 @@ fn ctrl_c_during_a_stream_keeps_the_partial_answer_and_exits_130() {
             "m",
             "hello",
         ])
-        .current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path())
-        .env("XDG_CACHE_HOME", dir.path())
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL")
-        .env_remove("GOSHI_CONFIG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -345,24 +345,10 @@ async fn quirks_of_real_servers_are_tolerated() {
         events,
         vec![
             StreamEvent::TextDelta("Checking ".into()),
-            StreamEvent::ToolCallStart {
-                index: 0,
-                id: "chatcmpl-tool-7f3a".into(),
-                name: "fs.read".into()
-            },
-            StreamEvent::ToolCallArgumentsDelta {
-                index: 0,
-                fragment: "{\"path\": \"\\u00e9.txt\"}".into()
-            },
-            StreamEvent::ToolCallStart {
-                index: 1,
-                id: "aB3dE5fG7".into(),
-                name: "fs.list".into()
-            },
-            StreamEvent::ToolCallArgumentsDelta {
-                index: 1,
-                fragment: "{}".into()
-            },
+            call_start(0, "chatcmpl-tool-7f3a", "fs.read"),
+            call_args(0, "{\"path\": \"\\u00e9.txt\"}"),
+            call_start(1, "aB3dE5fG7", "fs.list"),
+            call_args(1, "{}"),
             StreamEvent::Finish(FinishReason::ToolCalls),
             StreamEvent::Usage(Usage {
                 prompt_tokens: 7,
@@ -406,26 +392,17 @@ async fn tool_calls_without_index_are_told_apart_by_id() {
     server.push("POST", CHAT, sse(&items));
     server.push("POST", CHAT, sse(&items));
     let events = run_ok(&backend, &tool_request("gemini-3.8-flash")).await;
-    let start = |index: usize, id: &str, name: &str| StreamEvent::ToolCallStart {
-        index,
-        id: id.into(),
-        name: name.into(),
-    };
-    let frag = |index: usize, f: &str| StreamEvent::ToolCallArgumentsDelta {
-        index,
-        fragment: f.into(),
-    };
     assert_eq!(
         events,
         vec![
-            start(0, "function-call-1", "fs.read"),
-            frag(0, "{\"path\":\"a.txt\"}"),
-            start(1, "function-call-2", "fs.list"),
-            frag(1, "{\"pa"),
-            frag(1, "th\":"),
-            frag(1, "\".\"}"),
-            start(2, "function-call-3", "fs.read"),
-            frag(2, "{\"path\":\"b\"}"),
+            call_start(0, "function-call-1", "fs.read"),
+            call_args(0, "{\"path\":\"a.txt\"}"),
+            call_start(1, "function-call-2", "fs.list"),
+            call_args(1, "{\"pa"),
+            call_args(1, "th\":"),
+            call_args(1, "\".\"}"),
+            call_start(2, "function-call-3", "fs.read"),
+            call_args(2, "{\"path\":\"b\"}"),
             StreamEvent::Finish(FinishReason::Stop),
         ]
     );

@@ -120,7 +120,8 @@ fn interleaved_calls() -> Vec<String> {
     ]
 }
 
-fn interleaved_turn_calls() -> Vec<ToolCall> {
+/// The two calls of [`interleaved_calls`] and [`streamed_tool_answer`], as goshi keeps them.
+fn read_and_list_calls() -> Vec<ToolCall> {
     vec![
         ToolCall {
             id: "call_a".into(),
@@ -141,28 +142,16 @@ async fn interleaved_parallel_tool_calls_accumulate() {
     let (backend, _) = compat(&server);
     server.push("POST", CHAT, Reply::sse(&interleaved_calls()));
     let events = run_ok(&backend, &tool_request("m")).await;
-    let frag = |index: usize, f: &str| StreamEvent::ToolCallArgumentsDelta {
-        index,
-        fragment: f.into(),
-    };
     assert_eq!(
         events,
         vec![
-            StreamEvent::ToolCallStart {
-                index: 0,
-                id: "call_a".into(),
-                name: "fs.read".into()
-            },
-            StreamEvent::ToolCallStart {
-                index: 1,
-                id: "call_b".into(),
-                name: "fs.list".into()
-            },
-            frag(0, "{\"pa"),
-            frag(1, "{\"path\""),
-            frag(0, "th\":\"a."),
-            frag(1, ":\".\"}"),
-            frag(0, "txt\"}"),
+            call_start(0, "call_a", "fs.read"),
+            call_start(1, "call_b", "fs.list"),
+            call_args(0, "{\"pa"),
+            call_args(1, "{\"path\""),
+            call_args(0, "th\":\"a."),
+            call_args(1, ":\".\"}"),
+            call_args(0, "txt\"}"),
             StreamEvent::Finish(FinishReason::ToolCalls),
             StreamEvent::Usage(Usage {
                 prompt_tokens: 50,
@@ -178,7 +167,7 @@ async fn interleaved_parallel_tool_calls_accumulate() {
     }
     let turn = acc.finish();
     assert_eq!(turn.text, "");
-    assert_eq!(turn.tool_calls, interleaved_turn_calls());
+    assert_eq!(turn.tool_calls, read_and_list_calls());
     assert_eq!(turn.finish, Some(FinishReason::ToolCalls));
     assert_eq!(
         turn.tool_calls[0].parsed_arguments().unwrap(),
@@ -286,24 +275,10 @@ fn full_tool_answer(message_extra: Value) -> Value {
 fn tool_answer_events() -> Vec<StreamEvent> {
     vec![
         StreamEvent::TextDelta("Let me look.".into()),
-        StreamEvent::ToolCallStart {
-            index: 0,
-            id: "call_a".into(),
-            name: "fs.read".into(),
-        },
-        StreamEvent::ToolCallArgumentsDelta {
-            index: 0,
-            fragment: "{\"path\":\"a.txt\"}".into(),
-        },
-        StreamEvent::ToolCallStart {
-            index: 1,
-            id: "call_b".into(),
-            name: "fs.list".into(),
-        },
-        StreamEvent::ToolCallArgumentsDelta {
-            index: 1,
-            fragment: "{\"path\":\".\"}".into(),
-        },
+        call_start(0, "call_a", "fs.read"),
+        call_args(0, "{\"path\":\"a.txt\"}"),
+        call_start(1, "call_b", "fs.list"),
+        call_args(1, "{\"path\":\".\"}"),
         StreamEvent::Finish(FinishReason::ToolCalls),
         StreamEvent::Usage(Usage {
             prompt_tokens: 20,
@@ -343,21 +318,7 @@ async fn no_stream_sends_no_stream_field_and_gives_the_same_events() {
     server.push("POST", CHAT, Reply::json(200, full_tool_answer(json!({}))));
     let turn = backend.complete(&req).await.unwrap();
     assert_eq!(turn.text, "Let me look.");
-    assert_eq!(
-        turn.tool_calls,
-        vec![
-            ToolCall {
-                id: "call_a".into(),
-                name: "fs.read".into(),
-                arguments: "{\"path\":\"a.txt\"}".into()
-            },
-            ToolCall {
-                id: "call_b".into(),
-                name: "fs.list".into(),
-                arguments: "{\"path\":\".\"}".into()
-            },
-        ]
-    );
+    assert_eq!(turn.tool_calls, read_and_list_calls());
     assert_eq!(turn.finish, Some(FinishReason::ToolCalls));
     assert_eq!(turn.usage.unwrap().total_tokens, 30);
 }
@@ -470,27 +431,27 @@ async fn headers_for_keys_organizations_and_projects() {
 
 // ---- 10. The token field and refused parameters ----
 
-fn unsupported_max_tokens() -> Reply {
+/// OpenAI's 400 refusing the request parameter `param`, with this message and code.
+fn refused(message: &str, param: &str, code: &str) -> Reply {
     Reply::json(
         400,
-        error_body(
-            "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
-            "invalid_request_error",
-            Some("max_tokens"),
-            Some("unsupported_parameter"),
-        ),
+        error_body(message, "invalid_request_error", Some(param), Some(code)),
+    )
+}
+
+fn unsupported_max_tokens() -> Reply {
+    refused(
+        "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+        "max_tokens",
+        "unsupported_parameter",
     )
 }
 
 fn unsupported_temperature() -> Reply {
-    Reply::json(
-        400,
-        error_body(
-            "Unsupported value: 'temperature' does not support 0.7 with this model. Only the default (1) value is supported.",
-            "invalid_request_error",
-            Some("temperature"),
-            Some("unsupported_value"),
-        ),
+    refused(
+        "Unsupported value: 'temperature' does not support 0.7 with this model. Only the default (1) value is supported.",
+        "temperature",
+        "unsupported_value",
     )
 }
 
@@ -528,15 +489,7 @@ async fn a_refused_max_tokens_switches_the_field_once_per_session() {
     server.push(
         "POST",
         CHAT,
-        Reply::json(
-            400,
-            error_body(
-                "no",
-                "invalid_request_error",
-                Some("max_completion_tokens"),
-                Some("unsupported_parameter"),
-            ),
-        ),
+        refused("no", "max_completion_tokens", "unsupported_parameter"),
     );
     let err = run_err(&backend, &req).await;
     assert_eq!(err.kind, ErrorKind::BadRequest);
@@ -593,15 +546,7 @@ async fn both_fallbacks_in_one_request() {
     server.push(
         "POST",
         CHAT,
-        Reply::json(
-            400,
-            error_body(
-                "no",
-                "invalid_request_error",
-                Some("messages"),
-                Some("unsupported_parameter"),
-            ),
-        ),
+        refused("no", "messages", "unsupported_parameter"),
     );
     let err = run_err(&backend, &req).await;
     assert_eq!(err.param.as_deref(), Some("messages"));

@@ -1,24 +1,24 @@
 //! Helpers shared by the end-to-end `goshi chat` tests (`tests/chat_cli.rs`,
 //! `tests/agent_cli.rs`): a temporary repository, the fake server scripted in either
-//! backend's wire format, a hermetic `goshi` command, and readers for what it left behind.
+//! backend's wire format, the hermetic `goshi` command (`tests/hermetic`) set up for it, and
+//! readers for what it left behind.
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use assert_cmd::Command;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
+use crate::hermetic::{run, std_goshi_cmd};
+pub use crate::hermetic::{Run, HANG_GUARD};
 use crate::support::{FakeServer, Reply};
 
 /// The API key every test sets; it must never reach a file goshi writes.
 pub const KEY: &str = "sk-test-SECRET123";
 /// The model the tests ask for.
 pub const MODEL: &str = "test-model";
-/// Generous bound so a stuck run fails instead of hanging; never a timing assertion.
-pub const HANG_GUARD: Duration = Duration::from_secs(60);
 
 /// Which backend a scenario runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,6 +233,34 @@ impl Backend {
         }
     }
 
+    /// A streamed answer made of these wire payloads (OpenAI chunks, Ollama lines) that
+    /// never finishes: the caller ends it with `.disconnect()` or `.stall()`.
+    pub fn unfinished_reply(self, payloads: &[Value]) -> Reply {
+        let (content_type, framed): (&str, fn(&Value) -> String) = match self {
+            Backend::OpenAi => ("text/event-stream", |p| format!("data: {p}\n\n")),
+            Backend::Ollama => ("application/x-ndjson", |p| format!("{p}\n")),
+        };
+        payloads.iter().fold(
+            Reply::new(200).header("content-type", content_type),
+            |reply, p| reply.chunk(framed(p)),
+        )
+    }
+
+    /// A streamed text answer that stops after `chunks` without finishing: the caller ends
+    /// it with `.disconnect()` or `.stall()`.
+    pub fn unfinished_text_reply(self, chunks: &[&str]) -> Reply {
+        let payloads: Vec<Value> = chunks
+            .iter()
+            .map(|t| match self {
+                Backend::OpenAi => json!({"choices": [{"index": 0, "delta": {"content": t}}]}),
+                Backend::Ollama => {
+                    json!({"message": {"role": "assistant", "content": t}, "done": false})
+                }
+            })
+            .collect();
+        self.unfinished_reply(&payloads)
+    }
+
     /// The id goshi gives the `n`th call of an answer: the server's for OpenAI, `call_N`
     /// for Ollama (which sends none).
     pub fn call_id(self, sent: &WireCall, n: usize) -> String {
@@ -252,29 +280,6 @@ fn ollama_done(reason: &str, usage: (u64, u64)) -> Value {
     json!({"model": MODEL, "message": {"role": "assistant", "content": ""}, "done": true,
         "done_reason": reason, "prompt_eval_count": usage.0, "eval_count": usage.1,
         "total_duration": 1})
-}
-
-/// What a finished `goshi` run printed.
-#[derive(Debug)]
-pub struct Run {
-    /// The exit code (None when killed by a signal).
-    pub code: Option<i32>,
-    /// Everything on stdout.
-    pub stdout: String,
-    /// Everything on stderr.
-    pub stderr: String,
-}
-
-impl Run {
-    /// The stderr lines.
-    pub fn err_lines(&self) -> Vec<&str> {
-        self.stderr.lines().collect()
-    }
-
-    /// Whether stderr has exactly this line.
-    pub fn has_err_line(&self, line: &str) -> bool {
-        self.stderr.lines().any(|l| l == line)
-    }
 }
 
 /// A temporary repository with a fake server for one backend.
@@ -344,32 +349,8 @@ impl Chat {
 
     /// [`Chat::goshi`] as a plain `std::process::Command`, for runs a test interacts with.
     pub fn std_goshi(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("goshi"));
-        cmd.current_dir(self.root()).args(args);
-        for var in [
-            "OPENAI_API_KEY",
-            "OPENAI_BASE_URL",
-            "OPENAI_ORG_ID",
-            "OPENAI_PROJECT_ID",
-            "GOSHI_LLM_PROVIDER",
-            "GOSHI_MODEL",
-            "GOSHI_LOG",
-            "OLLAMA_HOST",
-            "GOSHI_CONFIG",
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "ALL_PROXY",
-            "http_proxy",
-            "https_proxy",
-            "all_proxy",
-            "NO_PROXY",
-            "no_proxy",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.env("HOME", self.root())
-            .env("XDG_CONFIG_HOME", self.root())
-            .env("XDG_CACHE_HOME", self.root());
+        let mut cmd = std_goshi_cmd(self.root());
+        cmd.args(args);
         if self.with_key {
             cmd.env("OPENAI_API_KEY", KEY);
         }
@@ -400,13 +381,8 @@ impl Chat {
     }
 
     /// Runs a command to completion.
-    pub fn run(&self, mut cmd: Command) -> Run {
-        let out = cmd.output().unwrap();
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+    pub fn run(&self, cmd: Command) -> Run {
+        run(cmd)
     }
 
     /// Runs `goshi chat ... ARGS`.
@@ -417,6 +393,17 @@ impl Chat {
     /// Queues an answer to the next chat request.
     pub fn push(&self, reply: Reply) {
         self.server.push("POST", self.backend.chat_path(), reply);
+    }
+
+    /// One turn in which the model calls `calls` and then answers `answer`: runs
+    /// `goshi chat ... ARGS` and checks that it succeeded.
+    pub fn tool_turn(&self, calls: &[WireCall], answer: &str, args: &[&str]) -> Run {
+        let b = self.backend;
+        self.push(b.tool_reply(calls));
+        self.push(b.text_reply(&[answer], (3, 1)));
+        let run = self.chat(args);
+        assert_eq!(run.code, Some(0), "{b:?}: {}", run.stderr);
+        run
     }
 
     /// The answer to every chat request once the queue is empty.

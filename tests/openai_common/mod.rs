@@ -216,6 +216,23 @@ pub fn tool_chunk(index: usize, id: Option<&str>, name: Option<&str>, args: &str
     chunk(json!({"tool_calls": [call]}), None)
 }
 
+/// The event that starts tool call `index`.
+pub fn call_start(index: usize, id: &str, name: &str) -> StreamEvent {
+    StreamEvent::ToolCallStart {
+        index,
+        id: id.into(),
+        name: name.into(),
+    }
+}
+
+/// The event with a fragment of tool call `index`'s arguments.
+pub fn call_args(index: usize, fragment: &str) -> StreamEvent {
+    StreamEvent::ToolCallArgumentsDelta {
+        index,
+        fragment: fragment.into(),
+    }
+}
+
 /// Text events joined.
 pub fn text_of(events: &[StreamEvent]) -> String {
     events
