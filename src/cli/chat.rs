@@ -42,6 +42,19 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
             }
         }
     }
+    let registry = Registry::builtin();
+    if let ToolChoice::Named(name) = ToolChoice::parse(&config.llm.tool_choice) {
+        if registry.capability_of(&name).is_none() {
+            super::error(
+                &format!("invalid configuration: llm.tool_choice: there is no tool named {name:?}"),
+                Some(&format!(
+                    "use auto, required, none, or one of: {}",
+                    registry.names().join(", ")
+                )),
+            );
+            return ExitCode::from(2);
+        }
+    }
     let self_model = match SelfModel::load(&config.repo_root) {
         Ok(m) => m,
         Err(e) => {
@@ -115,7 +128,7 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         selection.backend.clone(),
         session_config,
         self_model.text.clone(),
-        Registry::builtin(),
+        registry,
         ToolContext {
             repo_root: config.repo_root.clone(),
         },

@@ -1,0 +1,47 @@
+//! Configuration mistakes are caught at start, naming the key, before anything is sent.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod hermetic;
+
+use hermetic::Sandbox;
+
+#[test]
+fn an_unknown_tool_in_tool_choice_is_refused_at_start() {
+    let sb = Sandbox::new();
+    sb.config("llm:\n  provider: openai\n  tool_choice: fs.delete\n  openai:\n    base_url: http://127.0.0.1:9/v1\n");
+    let out = sb.goshi(&["chat", "hi"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("llm.tool_choice"), "{err}");
+    assert!(err.contains("fs.read"), "{err}");
+    assert!(!err.contains("using OpenAI"), "nothing may start: {err}");
+}
+
+#[test]
+fn an_invalid_value_names_the_key_and_the_range() {
+    let sb = Sandbox::new();
+    sb.config("llm:\n  temperature: 7\n");
+    let out = sb.goshi(&["config", "show"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("llm.temperature"), "{err}");
+    assert!(err.contains("between 0 and 2"), "{err}");
+}
+
+#[test]
+fn flags_beat_the_environment_which_beats_the_file() {
+    let sb = Sandbox::new();
+    sb.config("llm:\n  model: from-file\n");
+    let shown =
+        |cmd: &mut assert_cmd::Command| String::from_utf8(cmd.output().unwrap().stdout).unwrap();
+    assert!(shown(&mut sb.goshi(&["config", "show"])).contains("model: from-file"));
+    assert!(
+        shown(sb.goshi(&["config", "show"]).env("GOSHI_MODEL", "from-env"))
+            .contains("model: from-env")
+    );
+    assert!(shown(
+        sb.goshi(&["config", "show", "--model", "from-flag"])
+            .env("GOSHI_MODEL", "from-env")
+    )
+    .contains("model: from-flag"));
+}
