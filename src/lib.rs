@@ -9,6 +9,8 @@
 //! - [`agent`]: the chat loop that ties the model to the tools.
 //! - [`cli`]: the command line front end.
 
+#![warn(missing_docs)]
+
 pub mod agent;
 pub mod audit;
 pub mod cli;
