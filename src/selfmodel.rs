@@ -51,6 +51,23 @@ impl SelfModel {
         if !path.is_file() {
             return Ok(Self::embedded());
         }
+        // The whole file goes to the model: a link out of the repository (a cloned
+        // repository's `goshi.self.model.yaml -> ~/.config/...`) must not send that file.
+        let inside = match (
+            std::fs::canonicalize(repo_root),
+            std::fs::canonicalize(&path),
+        ) {
+            (Ok(root), Ok(real)) => real.starts_with(root),
+            _ => false,
+        };
+        if !inside {
+            return Err(format!(
+                "the self-model {} resolves to a file outside the repository; goshi only \
+                 sends a self-model that lies inside the repository. Replace the link with \
+                 a real file, or delete it to use goshi's default",
+                path.display()
+            ));
+        }
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read the self-model {}: {e}", path.display()))?;
         Self::parse(text, Some(path))
@@ -104,5 +121,27 @@ mod tests {
         assert!(SelfModel::load(dir.path())
             .unwrap_err()
             .contains("not valid YAML"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_self_model_linked_from_outside_the_repository_is_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("hosts.yml");
+        std::fs::write(&secret, "github.com:\n  oauth_token: gho_SECRET\n").unwrap();
+        let repo = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(&secret, repo.path().join(FILE_NAME)).unwrap();
+        let err = SelfModel::load(repo.path()).unwrap_err();
+        assert!(err.contains("outside the repository"), "{err}");
+        assert!(!err.contains("gho_SECRET"), "{err}");
+
+        // A link that stays inside the repository is fine.
+        std::fs::write(repo.path().join("model.yaml"), "human_greeting: hi\n").unwrap();
+        std::fs::remove_file(repo.path().join(FILE_NAME)).unwrap();
+        std::os::unix::fs::symlink("model.yaml", repo.path().join(FILE_NAME)).unwrap();
+        assert_eq!(
+            SelfModel::load(repo.path()).unwrap().greeting.as_deref(),
+            Some("hi")
+        );
     }
 }

@@ -170,3 +170,23 @@ fn models_against_a_dead_ollama_fails_saying_how_to_start_it() {
     );
     assert!(r.stderr.contains("ollama serve"), "{}", r.stderr);
 }
+
+#[test]
+fn models_without_any_provider_or_key_is_a_configuration_error() {
+    // As for `goshi chat`: no provider at all, or OpenAI itself without a key, is a setup
+    // problem (exit 2), not a failure of the command (exit 1).
+    let dir = Sandbox::new();
+    let dead = dead_host();
+    let r = goshi_with(&dir, &["models"], &[("OLLAMA_HOST", &dead)]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr.contains("no model provider is available"),
+        "{}",
+        r.stderr
+    );
+
+    let r = goshi_with(&dir, &["models", "--provider", "openai"], &[]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("OPENAI_API_KEY"), "{}", r.stderr);
+}

@@ -144,3 +144,132 @@ async fn the_permission_prompt_comes_before_the_status_line_and_results_go_back(
         other => panic!("expected a tool result, got {other:?}"),
     }
 }
+
+fn session_with(
+    backend: Arc<Scripted>,
+    dir: &std::path::Path,
+    options: RequestOptions,
+    permissions: Permissions,
+) -> ChatSession {
+    ChatSession::new(
+        backend,
+        SessionConfig {
+            model: "m".into(),
+            options,
+            max_tool_rounds: 4,
+            no_stream: false,
+            tools_enabled: true,
+        },
+        "system".into(),
+        Registry::builtin(),
+        ToolContext::new(dir),
+        permissions,
+        None,
+    )
+}
+
+fn text_answer(t: &str) -> Vec<StreamEvent> {
+    vec![
+        StreamEvent::TextDelta(t.into()),
+        StreamEvent::Finish(FinishReason::Stop),
+    ]
+}
+
+#[tokio::test]
+async fn a_forced_tool_choice_applies_to_the_first_round_only() {
+    use crate::llm::ToolChoice;
+    for forced in [ToolChoice::Required, ToolChoice::Named("fs.read".into())] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "alpha").unwrap();
+        let backend = Arc::new(Scripted {
+            answers: Mutex::new(vec![call("c1", "a.txt"), text_answer("done")]),
+            requests: Mutex::default(),
+        });
+        let options = RequestOptions {
+            tool_choice: forced.clone(),
+            ..RequestOptions::default()
+        };
+        let perms = Permissions::new(vec![Capability::FsRead], false, None);
+        let mut session = session_with(backend.clone(), dir.path(), options, perms);
+        let end = session
+            .run_turn("read a.txt", &mut Log::default(), &mut never_interrupt())
+            .await;
+        assert!(matches!(end, TurnEnd::Done), "{forced:?}: {end:?}");
+        let requests = backend.requests.lock().unwrap();
+        assert_eq!(requests[0].options.tool_choice, forced);
+        // Forcing a tool again after its result would never let the model answer.
+        assert_eq!(
+            requests[1].options.tool_choice,
+            ToolChoice::Auto,
+            "{forced:?}"
+        );
+    }
+}
+
+/// Records the tool status lines exactly as they would be shown.
+#[derive(Clone, Default)]
+struct StatusLines(Log);
+
+impl Ui for StatusLines {
+    fn text(&mut self, _s: &str) {}
+    fn flush(&mut self) {}
+    fn end_answer(&mut self) {}
+    fn info(&mut self, _line: &str) {}
+    fn tool_start(&mut self, name: &str, summary: &str) {
+        self.0.push(format!("{name} {summary}"));
+    }
+    fn tool_end(&mut self, _ok: bool, detail: &str) {
+        self.0.push(detail.to_string());
+    }
+}
+
+#[tokio::test]
+async fn model_chosen_text_in_status_lines_cannot_drive_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let esc = "\u{1b}[2J\u{1b}[31m";
+    let answer = vec![
+        StreamEvent::ToolCallStart {
+            index: 0,
+            id: "c1".into(),
+            name: format!("evil{esc}"),
+        },
+        StreamEvent::ToolCallStart {
+            index: 1,
+            id: "c2".into(),
+            name: "fs.read".into(),
+        },
+        // Not JSON: the error quotes the raw text.
+        StreamEvent::ToolCallArgumentsDelta {
+            index: 1,
+            fragment: format!("{{\"path\": \"{esc}"),
+        },
+        StreamEvent::ToolCallStart {
+            index: 2,
+            id: "c3".into(),
+            name: "fs.read".into(),
+        },
+        // JSON, but an unknown field: the error names it.
+        StreamEvent::ToolCallArgumentsDelta {
+            index: 2,
+            fragment: serde_json::json!({ format!("p{esc}"): "x" }).to_string(),
+        },
+        StreamEvent::Finish(FinishReason::ToolCalls),
+    ];
+    let backend = Arc::new(Scripted {
+        answers: Mutex::new(vec![answer, text_answer("ok")]),
+        requests: Mutex::default(),
+    });
+    let perms = Permissions::new(vec![Capability::FsRead], false, None);
+    let mut session = session_with(backend, dir.path(), RequestOptions::default(), perms);
+    let lines = StatusLines::default();
+    let end = session
+        .run_turn("go", &mut lines.clone(), &mut never_interrupt())
+        .await;
+    assert!(matches!(end, TurnEnd::Done), "{end:?}");
+    let all = lines.0.all();
+    assert_eq!(all.len(), 6, "{all:?}");
+    for line in &all {
+        assert!(!line.contains('\u{1b}'), "{line:?}");
+    }
+    assert!(all[0].starts_with("evil\\u{1b}[2J"), "{all:?}");
+}

@@ -9,8 +9,10 @@ use super::{ChatSession, Interrupt, Ui};
 use crate::audit::{AuditEvent, EventType};
 use crate::llm::usage::token_line;
 use crate::llm::{
-    Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, StreamEvent, ToolCall,
+    Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, StreamEvent,
+    ToolCall, ToolChoice,
 };
+use crate::tools::text::one_line;
 
 /// How a turn ended.
 #[derive(Debug)]
@@ -74,7 +76,18 @@ impl ChatSession {
         }
     }
 
-    fn request(&self) -> ChatRequest {
+    fn request(&self, round: u32) -> ChatRequest {
+        let mut options = self.config.options.clone();
+        // `required` or a named tool forces a call in the turn's first round; forcing one
+        // again after the results would never let the model answer.
+        if round > 1
+            && matches!(
+                options.tool_choice,
+                ToolChoice::Required | ToolChoice::Named(_)
+            )
+        {
+            options.tool_choice = ToolChoice::Auto;
+        }
         ChatRequest {
             model: self.config.model.clone(),
             messages: self.history.clone(),
@@ -83,7 +96,7 @@ impl ChatSession {
             } else {
                 Vec::new()
             },
-            options: self.config.options.clone(),
+            options,
             no_stream: self.config.no_stream,
         }
     }
@@ -100,7 +113,7 @@ impl ChatSession {
         ui: &mut dyn Ui,
         interrupt: &mut Interrupt,
     ) -> RoundEnd {
-        let request = self.request();
+        let request = self.request(round);
         self.record(AuditEvent::new(EventType::LlmRequest).detail(json!({
             "provider": self.backend.provider_name(),
             "model": request.model,
@@ -229,8 +242,10 @@ impl ChatSession {
         summary: &str,
         ui: &mut dyn Ui,
     ) -> ControlFlow<String, String> {
+        // The name is the model's choice (an unknown one arrives as it was sent).
+        let shown_name = one_line(&call.name, 80);
         let Some(cap) = self.registry.capability_of(&call.name) else {
-            ui.tool_start(&call.name, summary);
+            ui.tool_start(&shown_name, summary);
             let known: Vec<String> = self
                 .registry
                 .definitions()
@@ -244,12 +259,12 @@ impl ChatSession {
             ));
         };
         if let Err(msg) = call.parsed_arguments() {
-            ui.tool_start(&call.name, summary);
+            ui.tool_start(&shown_name, summary);
             return ControlFlow::Break(format!("error: {msg}"));
         }
         ui.end_answer();
         let decision = self.permissions.check(cap, &call.name, summary);
-        ui.tool_start(&call.name, summary);
+        ui.tool_start(&shown_name, summary);
         if !decision.granted {
             self.record(
                 AuditEvent::new(EventType::PermissionDenied)
@@ -282,11 +297,15 @@ impl ChatSession {
     }
 }
 
+/// The first line of `s`, at most 160 characters, control characters escaped: it may quote
+/// model-chosen text and is shown on the terminal.
 fn first_line(s: &str) -> String {
-    s.lines()
+    let line: String = s
+        .lines()
         .next()
         .unwrap_or_default()
         .chars()
         .take(160)
-        .collect()
+        .collect();
+    one_line(&line, 160)
 }

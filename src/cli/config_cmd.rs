@@ -25,12 +25,14 @@ pub fn run(cmd: &ConfigCommand, config: &Config) -> ExitCode {
     }
 }
 
-/// The API key as shown to people: its first characters and length, never the key.
+/// The API key as shown to people: its `sk-` marker (if any) and length, never the key.
 pub fn redact_key(key: Option<&str>) -> String {
     match key {
         None => "(not set; export OPENAI_API_KEY=sk-... to use OpenAI)".to_string(),
         Some(k) => {
-            let prefix: String = k.chars().take(3).collect();
+            // Only OpenAI's public `sk-` marker: the first characters of a short key for a
+            // compatible server would be much (or all) of it.
+            let prefix = if k.starts_with("sk-") { "sk-" } else { "" };
             format!(
                 "{prefix}… (set from OPENAI_API_KEY, {} characters)",
                 k.chars().count()
@@ -87,4 +89,21 @@ fn render(config: &Config) -> String {
     ));
     out.push_str(&format!("# openai protocol: {}\n", protocol_line(config)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_key;
+
+    #[test]
+    fn redact_key_never_shows_any_of_a_short_key() {
+        for key in ["abc", "secret", "local-key-1"] {
+            let shown = redact_key(Some(key));
+            assert!(!shown.contains(&key[..3]), "{key}: {shown}");
+        }
+        assert_eq!(
+            redact_key(Some("sk-proj-0123456789")),
+            "sk-… (set from OPENAI_API_KEY, 18 characters)"
+        );
+    }
 }

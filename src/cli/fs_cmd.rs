@@ -240,7 +240,7 @@ fn proposals_cmd(env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
             "{:<12}  {:<8}  {:<20}  {}",
             p.short_id(),
             p.status(),
-            p.created_at,
+            crate::tools::text::one_line(&p.created_at, 40),
             crate::tools::text::one_line(&p.path, 200)
         )?;
     }
@@ -257,9 +257,18 @@ fn show_cmd(id: &str, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
         "path      {}",
         crate::tools::text::one_line(&p.path, 200)
     )?;
-    writeln!(io.out, "created   {}", p.created_at)?;
+    // The times are not covered by the id: shown escaped, like the path.
+    writeln!(
+        io.out,
+        "created   {}",
+        crate::tools::text::one_line(&p.created_at, 40)
+    )?;
     match &p.applied_at {
-        Some(at) => writeln!(io.out, "status    applied at {at}")?,
+        Some(at) => writeln!(
+            io.out,
+            "status    applied at {}",
+            crate::tools::text::one_line(at, 40)
+        )?,
         None => writeln!(io.out, "status    pending")?,
     }
     if p.base_sha256 == proposals::ABSENT {
@@ -546,6 +555,39 @@ mod tests {
         );
         assert_eq!(code, 1);
         assert!(String::from_utf8(err).unwrap().contains("not valid UTF-8"));
+    }
+
+    #[test]
+    fn stored_times_cannot_drive_the_terminal() {
+        // `created_at` and `applied_at` are not covered by the id, so a proposal file that
+        // came with a repository may hold anything there.
+        let d = tempfile::tempdir().unwrap();
+        let (code, _, err) = go(
+            FsCommand::Write {
+                path: "a.txt".into(),
+            },
+            d.path(),
+            "x\n",
+        );
+        assert_eq!(code, 0, "{err}");
+        let p = proposals::list(d.path()).unwrap().remove(0);
+        let file = d.path().join(format!(".goshi/proposals/{}.json", p.id));
+        let mut v: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+        v["created_at"] = "\u{1b}[2J\u{1b}]0;owned\u{7}".into();
+        fs::write(&file, v.to_string()).unwrap();
+        let (code, out, _) = go(FsCommand::Proposals, d.path(), "");
+        assert_eq!(code, 0);
+        assert!(!out.contains('\u{1b}'), "{out:?}");
+        let (code, out, _) = go(FsCommand::Show { id: p.id.clone() }, d.path(), "");
+        assert_eq!(code, 0);
+        assert!(!out.contains('\u{1b}'), "{out:?}");
+        v["applied_at"] = "\u{1b}[31mnow".into();
+        fs::write(&file, v.to_string()).unwrap();
+        let (_, out, _) = go(FsCommand::Show { id: p.id.clone() }, d.path(), "");
+        assert!(!out.contains('\u{1b}'), "{out:?}");
+        let (_, _, err) = go(apply(&p.id, true, false), d.path(), "");
+        assert!(!err.contains('\u{1b}'), "{err:?}");
     }
 
     #[test]

@@ -34,7 +34,12 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             eprintln!("goshi: error: {e}");
-            return ExitCode::FAILURE;
+            // No provider or no key is a setup problem, as for `goshi chat`.
+            return if e.kind == crate::llm::ErrorKind::MissingCredentials {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            };
         }
     };
     let ollama = matches!(sel.concrete, Concrete::Ollama(_));

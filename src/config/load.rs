@@ -232,7 +232,22 @@ pub fn resolve(
 
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let repo_root = match file.behavior.repo_root {
-        Some(r) => cwd.join(r),
+        Some(r) => {
+            let root = cwd.join(&r);
+            // A typo must not become a new, empty "repository" (the audit trail would
+            // create it) that the tools then work in.
+            if !root.is_dir() {
+                return Err(bad(
+                    "behavior.repo_root",
+                    format!(
+                        "{r:?} ({}) is not an existing directory; set it to the repository \
+                         to work in, or remove it to use the current directory",
+                        root.display()
+                    ),
+                ));
+            }
+            root
+        }
         None => cwd,
     };
     let audit = resolve_audit(file.audit, &repo_root)?;
@@ -606,5 +621,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.llm.local.base_url, "http://10.1.2.3:1234");
+    }
+
+    #[test]
+    fn a_repo_root_that_is_not_a_directory_is_refused_naming_the_key() {
+        let d = tempfile::tempdir().unwrap();
+        let missing = d.path().join("no-such-dir");
+        let y = format!(
+            "behavior: {{repo_root: {:?}}}",
+            missing.display().to_string()
+        );
+        let err = from_yaml(&y, &Overrides::default(), &EnvVars::default()).unwrap_err();
+        assert_eq!(err.key, "behavior.repo_root");
+        assert!(err.message.contains("no-such-dir"), "{err}");
+        let file = d.path().join("file.txt");
+        std::fs::write(&file, "x").unwrap();
+        let y = format!("behavior: {{repo_root: {:?}}}", file.display().to_string());
+        let err = from_yaml(&y, &Overrides::default(), &EnvVars::default()).unwrap_err();
+        assert_eq!(err.key, "behavior.repo_root");
+        let y = format!(
+            "behavior: {{repo_root: {:?}}}",
+            d.path().display().to_string()
+        );
+        let c = from_yaml(&y, &Overrides::default(), &EnvVars::default()).unwrap();
+        assert_eq!(c.repo_root, d.path());
     }
 }

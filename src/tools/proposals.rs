@@ -220,7 +220,8 @@ pub fn apply(root: &Path, id: &str, opts: ApplyOptions) -> Result<ApplyOutcome, 
         return Err(ToolError::AlreadyApplied {
             id: proposal.id.clone(),
             path: proposal.path.clone(),
-            applied_at: applied_at.clone(),
+            // Not covered by the id: whatever the file says, escaped for display.
+            applied_at: super::text::one_line(applied_at, 40),
         });
     }
     // The proposal file could have been edited: guard its path again.
