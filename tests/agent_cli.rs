@@ -301,7 +301,8 @@ fn the_audit_trail_records_the_turn_and_never_the_key() {
             call("r2", "fs_read", &key_path),
             call("w1", "fs_write", r#"{"path":"b.txt","content":"beta\n"}"#),
         ];
-        chat.tool_turn(&calls, "Done.", &["do things"]);
+        // Granting permissions is the user's call: an explicit --config, not ./goshi.yaml.
+        chat.tool_turn(&calls, "Done.", &["--config", "goshi.yaml", "do things"]);
 
         let files = chat.audit_files();
         assert_eq!(files.len(), 1, "{b:?}: one file per session");

@@ -45,3 +45,37 @@ fn flags_beat_the_environment_which_beats_the_file() {
     )
     .contains("model: from-flag"));
 }
+
+#[test]
+fn a_repository_goshi_yaml_cannot_grant_permissions() {
+    let sb = Sandbox::new();
+    sb.config("safety:\n  auto_confirm_permissions: true\n");
+    let out = sb.goshi(&["config", "show"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("auto_confirm_permissions: false"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("cannot grant permissions"), "{stderr}");
+    // The same file named explicitly is the user's own choice.
+    let out = sb
+        .goshi(&["config", "show", "--config", "goshi.yaml"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("auto_confirm_permissions: true"));
+}
+
+#[test]
+fn a_repository_goshi_yaml_cannot_point_the_tools_outside_it() {
+    let sb = Sandbox::new();
+    sb.config("behavior:\n  repo_root: /\n");
+    let out = sb.goshi(&["config", "show"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("behavior.repo_root"), "{stderr}");
+    std::fs::create_dir(sb.path().join("sub")).unwrap();
+    sb.config("behavior:\n  repo_root: sub\n");
+    sb.goshi(&["config", "show"]).assert().success();
+}

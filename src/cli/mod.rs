@@ -120,7 +120,12 @@ pub fn overrides(g: &GlobalArgs) -> Overrides {
 
 fn with_config(g: &GlobalArgs, f: impl FnOnce(&Config) -> ExitCode) -> ExitCode {
     match config::load(&overrides(g), &EnvVars::from_process()) {
-        Ok(c) => f(&c),
+        Ok(c) => {
+            for w in &c.warnings {
+                eprintln!("goshi: warning: {w}");
+            }
+            f(&c)
+        }
         Err(e) => {
             error(
                 &e.to_string(),

@@ -125,7 +125,48 @@ pub fn load(overrides: &Overrides, env: &EnvVars) -> Result<Config, ConfigError>
         Some(path) => read_file(path)?,
         None => FileConfig::default(),
     };
-    resolve(file, source, overrides, env)
+    // A `./goshi.yaml` found in the working directory comes with whatever repository was
+    // cloned there, so it is not trusted with what only the user may decide.
+    let repo_local = overrides.config.is_none()
+        && env.config.is_none()
+        && source.as_deref() == Some(Path::new("goshi.yaml"));
+    let mut config = resolve(file, source, overrides, env)?;
+    if repo_local {
+        restrict_repo_local(&mut config)?;
+    }
+    Ok(config)
+}
+
+/// What a repository's own `goshi.yaml` may not do: grant permissions, or point the tools
+/// outside the repository.
+fn restrict_repo_local(config: &mut Config) -> Result<(), ConfigError> {
+    if config.safety.auto_confirm_permissions {
+        config.safety.auto_confirm_permissions = false;
+        config.warnings.push(
+            "ignoring safety.auto_confirm_permissions from ./goshi.yaml: a repository's own \
+             config cannot grant permissions; set it in your user config \
+             (~/.config/goshi/goshi.yaml) or pass --config FILE"
+                .to_string(),
+        );
+    }
+    let cwd = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .unwrap_or_else(|_| PathBuf::from("."));
+    let root = config
+        .repo_root
+        .canonicalize()
+        .unwrap_or_else(|_| config.repo_root.clone());
+    if !root.starts_with(&cwd) {
+        return Err(bad(
+            "behavior.repo_root",
+            format!(
+                "{} is outside the current directory; a repository's own ./goshi.yaml may \
+                 only narrow the tools to a folder inside it (use --config FILE to set another root)",
+                root.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -276,6 +317,7 @@ pub fn resolve(
             auto_confirm_permissions: file.safety.auto_confirm_permissions.unwrap_or(false),
         },
         audit,
+        warnings: Vec::new(),
     })
 }
 

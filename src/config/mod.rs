@@ -144,6 +144,9 @@ pub struct Config {
     pub safety: SafetyConfig,
     /// Audit settings.
     pub audit: AuditConfig,
+    /// Settings that were ignored, and why (shown once on stderr).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// The default token limit.
