@@ -52,7 +52,7 @@ impl Selection {
         format!(
             "using {} at {} with model {} ({})",
             self.provider_name(),
-            self.base_url,
+            crate::config::display_url(&self.base_url),
             self.model,
             self.why
         )

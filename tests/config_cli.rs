@@ -79,3 +79,20 @@ fn a_repository_goshi_yaml_cannot_point_the_tools_outside_it() {
     sb.config("behavior:\n  repo_root: sub\n");
     sb.goshi(&["config", "show"]).assert().success();
 }
+
+#[test]
+fn a_password_in_a_base_url_is_never_shown() {
+    let sb = Sandbox::new();
+    let out = sb
+        .goshi(&["config", "show"])
+        .env(
+            "OPENAI_BASE_URL",
+            "https://me:hunter2@proxy.example.test/v1",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+    assert!(stdout.contains("me:***@proxy.example.test"), "{stdout}");
+}

@@ -79,7 +79,10 @@ fn render(config: &Config) -> String {
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "none, defaults".into())
     ));
-    match serde_yaml_ng::to_string(config) {
+    let mut shown = config.clone();
+    shown.llm.openai.base_url = crate::config::display_url(&shown.llm.openai.base_url);
+    shown.llm.local.base_url = crate::config::display_url(&shown.llm.local.base_url);
+    match serde_yaml_ng::to_string(&shown) {
         Ok(y) => out.push_str(&y),
         Err(e) => out.push_str(&format!("# could not render: {e}\n")),
     }

@@ -151,7 +151,7 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
                 format!(
                     "{} answers at {} ({})",
                     sel.provider_name(),
-                    sel.base_url,
+                    crate::config::display_url(&sel.base_url),
                     sel.why
                 ),
                 None,
@@ -190,7 +190,12 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
             checks.push(check(
                 "provider",
                 Level::Fail,
-                format!("{} at {}: {}", sel.provider_name(), sel.base_url, e.message),
+                format!(
+                    "{} at {}: {}",
+                    sel.provider_name(),
+                    crate::config::display_url(&sel.base_url),
+                    e.message
+                ),
                 e.hint.as_deref(),
             ));
             return;

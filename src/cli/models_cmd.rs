@@ -47,13 +47,17 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
     if args.format == "json" {
         let v = json!({
             "provider": sel.provider_name(),
-            "base_url": sel.base_url,
+            "base_url": crate::config::display_url(&sel.base_url),
             "configured": sel.model,
             "models": names.iter().map(|n| json!({"name": n, "configured": is_configured(n)})).collect::<Vec<_>>(),
         });
         println!("{v}");
     } else {
-        eprintln!("{} models at {}:", sel.provider_name(), sel.base_url);
+        eprintln!(
+            "{} models at {}:",
+            sel.provider_name(),
+            crate::config::display_url(&sel.base_url)
+        );
         for n in &names {
             if is_configured(n) {
                 println!("* {n}  (configured)");

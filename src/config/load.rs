@@ -426,10 +426,25 @@ fn resolve_local(
             format!("{url:?} is not a valid URL ({e}); example: http://127.0.0.1"),
         )
     })?;
-    if parsed.port().is_none() && parsed.set_port(Some(port)).is_err() {
+    // `Url::port()` hides a scheme's default port (`:80`), so look at what was written.
+    if !has_explicit_port(&url) && parsed.set_port(Some(port)).is_err() {
         return Err(bad("llm.local.url", format!("{url:?} cannot take a port")));
     }
     normalize_http_url("llm.local.url", parsed.as_str()).map(|base_url| OllamaConfig { base_url })
+}
+
+/// Whether `url` names a port itself (`http://host:80`, `http://[::1]:8080/x`).
+fn has_explicit_port(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let after_host = match host_port.rfind(']') {
+        Some(i) => &host_port[i + 1..],
+        None => host_port,
+    };
+    after_host
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Reads `OLLAMA_HOST` the way Ollama does: `host`, `host:port`, or a full URL.
@@ -640,6 +655,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.llm.openai.server, OpenAiServer::OpenAi);
+    }
+
+    #[test]
+    fn an_explicit_default_port_is_kept() {
+        let c = from_yaml(
+            "llm: {local: {url: 'http://ollama.example.test:80'}}",
+            &Overrides::default(),
+            &EnvVars::default(),
+        )
+        .unwrap();
+        assert_eq!(c.llm.local.base_url, "http://ollama.example.test");
+        assert!(has_explicit_port("http://[::1]:8080/x"));
+        assert!(!has_explicit_port("http://[::1]/x"));
+        assert!(!has_explicit_port("http://user:pw@host/x"));
     }
 
     #[test]

@@ -155,3 +155,29 @@ pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 /// The default Ollama model.
 pub const DEFAULT_OLLAMA_MODEL: &str = "llama3.1:8b";
+
+/// `url` as shown to people: a password in it (`https://user:secret@host`) is masked.
+pub fn display_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.as_str().trim_end_matches('/').to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_in_urls_are_masked_for_display() {
+        assert_eq!(
+            super::display_url("https://me:hunter2@proxy.example.test/v1"),
+            "https://me:***@proxy.example.test/v1"
+        );
+        assert_eq!(
+            super::display_url("http://127.0.0.1:8080/v1"),
+            "http://127.0.0.1:8080/v1"
+        );
+    }
+}
