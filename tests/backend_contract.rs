@@ -13,6 +13,7 @@ use goshi::llm::{
     ToolCall, Usage,
 };
 use serde_json::json;
+use std::time::Duration;
 
 /// Runs each named scenario `async fn NAME(wire: Wire)` as two tests, `NAME::openai` and
 /// `NAME::ollama`.
@@ -47,6 +48,9 @@ contract!(
     malformed_data_is_an_error_not_a_panic,
     complete_equals_the_accumulated_stream,
     whole_answer_equals_the_streamed_one,
+    a_finished_answer_ends_the_stream_though_the_connection_stays_open,
+    a_whole_answer_arriving_slowly_in_pieces_is_not_cut_by_the_timeout,
+    a_finished_answer_leaves_its_connection_for_the_next_request,
 );
 
 fn ok(items: Vec<Result<StreamEvent, LlmError>>) -> Vec<StreamEvent> {
@@ -461,6 +465,39 @@ async fn whole_answer_equals_the_streamed_one(wire: Wire) {
         let sent = h.chat_requests().last().unwrap().json();
         assert_ne!(sent.get("stream"), Some(&json!(true)), "{sent}");
     }
+}
+
+async fn a_finished_answer_ends_the_stream_though_the_connection_stays_open(wire: Wire) {
+    // `[DONE]` / `done: true` is the end of the answer: waiting on for the server to close
+    // the body would turn a complete answer into a timeout.
+    let h = wire.harness(SHORT_TIMEOUT, 0);
+    h.push(wire.reply(&text_steps()).stall());
+    assert_eq!(ok(h.stream(&request()).await.unwrap()), text_events());
+}
+
+async fn a_finished_answer_leaves_its_connection_for_the_next_request(wire: Wire) {
+    // The body ends a moment after the end marker; reading up to that end (rather than
+    // dropping the body at the marker) lets the next request reuse the connection.
+    let h = wire.harness(LONG_TIMEOUT, 0);
+    for _ in 0..3 {
+        h.push(wire.reply(&text_steps()).delay_ms(30));
+        assert_eq!(ok(h.stream(&request()).await.unwrap()), text_events());
+    }
+    assert_eq!(h.server.connections(), 1);
+}
+
+async fn a_whole_answer_arriving_slowly_in_pieces_is_not_cut_by_the_timeout(wire: Wire) {
+    // `llm.request_timeout` bounds each wait for the next byte, not the whole body.
+    let h = wire.harness(Duration::from_millis(1_000), 0);
+    let (steps, mut req, want) = answer_cases().into_iter().next().unwrap();
+    req.no_stream = true;
+    let whole = wire.whole_body(&steps);
+    let mut reply = support::Reply::new(200).header("content-type", "application/json");
+    for piece in whole.chunks(whole.len().div_ceil(4)) {
+        reply = reply.chunk(piece.to_vec()).delay_ms(400);
+    }
+    h.push(reply);
+    assert_eq!(h.complete(&req).await.unwrap(), want);
 }
 
 /// The same answer through both backends gives the same events and the same turn.

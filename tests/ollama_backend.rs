@@ -411,6 +411,24 @@ async fn connection_refused_says_to_start_ollama() {
 }
 
 #[tokio::test]
+async fn an_address_without_a_scheme_is_explained_not_retried() {
+    // `host:port` is what OLLAMA_HOST usually holds; as a URL it has the scheme `localhost`.
+    // No server can ever answer it, so it is not retried, and the hint is about the address.
+    let (b, notes) = backend_with("localhost:11434", 2_000, 2);
+    let e = b.stream(&request("m")).await.err().unwrap();
+    assert!(
+        notes.lock().unwrap().is_empty(),
+        "{:?}",
+        notes.lock().unwrap()
+    );
+    assert!(!e.is_retryable(), "{e:?}");
+    assert!(e.message.contains("localhost:11434/api/chat"), "{e}");
+    let hint = e.hint.clone().unwrap();
+    assert!(hint.contains("http://"), "{hint}");
+    assert!(!hint.contains("ollama serve"), "{hint}");
+}
+
+#[tokio::test]
 async fn disconnect_or_early_close_is_stream_interrupted() {
     let server = FakeServer::start();
     let cut = Reply::new(200)

@@ -80,6 +80,27 @@ async fn the_timeout_bounds_each_wait_not_the_whole_answer() {
     assert_eq!(text_of(&events), "one two three four five six");
 }
 
+#[tokio::test]
+async fn an_error_body_is_read_only_as_far_as_needed() {
+    // A server may send an endless (or huge) error body: goshi reads enough of it for the
+    // message and stops, instead of buffering until the timeout and then showing nothing.
+    let server = FakeServer::start();
+    let (backend, _) = compat_with(&server.url(), 1_000, 0);
+    let mut body = error_body("upstream exploded", "server_error", None, None).to_string();
+    body.push_str(&" ".repeat(1 << 20));
+    server.push(
+        "POST",
+        CHAT,
+        Reply::new(500)
+            .header("content-type", "application/json")
+            .chunk(body)
+            .stall(),
+    );
+    let err = run_err(&backend, &request("m")).await;
+    assert_eq!(err.status, Some(500));
+    assert_eq!(err.server_message.as_deref(), Some("upstream exploded"));
+}
+
 // ---- 12. Interrupted streams ----
 
 #[tokio::test]

@@ -316,6 +316,22 @@ async fn failed_response_and_error_event_carry_the_server_message() {
 }
 
 #[tokio::test]
+async fn response_completed_ends_the_stream_though_the_connection_stays_open() {
+    // Nothing follows `response.completed`: the answer is over, whether or not the server
+    // closes the body (else the caller waits for llm.request_timeout and gets an error).
+    let f = fixture();
+    let b = f.backend(OpenAiApi::Responses);
+    f.reply(RESPONSES, stream_reply(&text_turn("all here")).stall());
+    let events = collect(&b, &hello()).await;
+    assert!(events.iter().all(Result::is_ok), "{events:?}");
+    assert_eq!(text_of(&events), "all here");
+    assert_eq!(
+        events.last().unwrap().as_ref().unwrap(),
+        &StreamEvent::Usage(usage(12, 3))
+    );
+}
+
+#[tokio::test]
 async fn a_cut_stream_is_interrupted() {
     let f = fixture();
     let b = f.backend(OpenAiApi::Responses);

@@ -59,6 +59,24 @@ async fn a_plain_404_points_at_the_address_not_the_model() {
 }
 
 #[tokio::test]
+async fn a_fastapi_404_for_an_unknown_route_points_at_the_address_not_the_model() {
+    // vLLM, SGLang, LiteLLM...: FastAPI answers a path it does not serve (a base URL
+    // without /v1) with this JSON, which is not an API error about the model.
+    let server = FakeServer::start();
+    server.push(
+        "POST",
+        "/v1/chat/completions",
+        Reply::json(404, json!({"detail": "Not Found"})),
+    );
+    let (backend, _) = compat(&server);
+    let err = run_err(&backend, &request("m")).await;
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert!(err.message.contains("address"), "{err}");
+    assert!(!err.to_string().contains("goshi models"), "{err}");
+    assert!(err.to_string().contains("/v1"), "{err}");
+}
+
+#[tokio::test]
 async fn a_server_that_refuses_tools_gets_the_turn_without_them_once_noticed() {
     let server = FakeServer::start();
     // llama.cpp without --jinja, for instance, refuses tools with a 500.

@@ -63,14 +63,24 @@ pub trait WireDecoder: Send + 'static {
     fn buffered(&self) -> usize {
         0
     }
+    /// Whether the wire's end-of-answer marker arrived (`[DONE]`, `done: true`, a final
+    /// `response.*` event): the answer is complete, whatever the server does with the body.
+    fn is_done(&self) -> bool {
+        false
+    }
 }
 
 /// The most one unfinished event or line may hold: a server that never ends one would
 /// otherwise grow goshi's memory without bound.
 pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
+/// How long the body may take to end after the wire's end-of-answer marker. Reading it to
+/// its end lets the connection be reused; a server that keeps it open is cut off after this.
+pub const END_GRACE: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Drives `decoder` over a byte stream, yielding events as soon as each read is decoded.
-/// The stream ends after the first error; dropping it closes the connection.
+/// The stream ends after the first error, or (within [`END_GRACE`]) after the wire's
+/// end-of-answer marker; dropping it closes the connection.
 pub fn decode_stream<S, D>(bytes: S, decoder: D) -> EventStream
 where
     S: Stream<Item = Result<bytes::Bytes, LlmError>> + Send + 'static,
@@ -81,12 +91,15 @@ where
         decoder: D,
         queue: VecDeque<Result<StreamEvent, LlmError>>,
         done: bool,
+        /// The end marker arrived: the rest of the body is read (briefly) and discarded.
+        complete: bool,
     }
     let state = State {
         bytes: Box::pin(bytes),
         decoder,
         queue: VecDeque::new(),
         done: false,
+        complete: false,
     };
     Box::pin(futures_util::stream::unfold(state, |mut st| async move {
         loop {
@@ -99,12 +112,24 @@ where
                 return Some((item, st));
             }
             if st.done {
+                if std::mem::take(&mut st.complete) {
+                    let deadline = tokio::time::Instant::now() + END_GRACE;
+                    while let Ok(Some(Ok(_))) =
+                        tokio::time::timeout_at(deadline, st.bytes.next()).await
+                    {
+                    }
+                }
                 return None;
             }
             match st.bytes.next().await {
                 Some(Ok(chunk)) => {
                     st.decoder.feed(&chunk, &mut st.queue);
-                    if st.decoder.buffered() > MAX_EVENT_BYTES {
+                    if st.decoder.is_done() {
+                        // The answer is complete: a server that keeps the body open after
+                        // the end marker must not turn it into a timeout.
+                        st.done = true;
+                        st.complete = true;
+                    } else if st.decoder.buffered() > MAX_EVENT_BYTES {
                         st.queue.push_back(Err(LlmError::protocol(format!(
                             "the server sent more than {} MiB without ending an event; the answer was abandoned",
                             MAX_EVENT_BYTES / (1024 * 1024)

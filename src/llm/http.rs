@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use reqwest::header::HeaderMap;
 
-use super::backend::Notifier;
+use super::backend::{Notifier, MAX_EVENT_BYTES};
 use super::error::{ErrorKind, LlmError};
 use super::retry::{parse_retry_after, RetryPolicy};
 
@@ -93,10 +93,7 @@ impl Transport {
                 Ok(Ok(resp)) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
-                    let body = match tokio::time::timeout(self.timeout, resp.text()).await {
-                        Ok(Ok(b)) => b,
-                        _ => String::new(),
-                    };
+                    let body = self.error_body(resp).await;
                     let mut err = mapper.status_error(status, &headers, &body);
                     err.status = Some(status);
                     if err.retry_after.is_none() {
@@ -122,6 +119,67 @@ impl Transport {
                 self.retry.max_retries
             ));
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// As much of an error answer's body as arrives within the timeout, at most
+    /// [`MAX_ERROR_BODY`] bytes: an error object is small, and a server that sends an
+    /// endless body must not grow goshi's memory (or hide the part that did arrive).
+    async fn error_body(&self, resp: reqwest::Response) -> String {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let mut stream = Box::pin(resp.bytes_stream());
+        let mut body = Vec::new();
+        while body.len() < MAX_ERROR_BODY {
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(Some(Ok(bytes))) => {
+                    let room = MAX_ERROR_BODY - body.len();
+                    body.extend_from_slice(&bytes[..bytes.len().min(room)]);
+                }
+                _ => break,
+            }
+        }
+        String::from_utf8_lossy(&body).into_owned()
+    }
+
+    /// The whole body of a non-streamed answer. As for a stream, the timeout bounds each
+    /// wait for the next read, not the whole body; a body over [`MAX_EVENT_BYTES`] is
+    /// refused rather than held in memory.
+    pub async fn read_body(&self, resp: reqwest::Response) -> Result<String, LlmError> {
+        let mut stream = Box::pin(resp.bytes_stream());
+        let mut body = Vec::new();
+        loop {
+            match tokio::time::timeout(self.timeout, stream.next()).await {
+                Ok(Some(Ok(bytes))) => {
+                    if body.len() + bytes.len() > MAX_EVENT_BYTES {
+                        return Err(LlmError::protocol(format!(
+                            "the server's answer is larger than {} MiB; it was abandoned",
+                            MAX_EVENT_BYTES / (1024 * 1024)
+                        ))
+                        .with_hint(
+                            "the server may not be speaking the expected protocol; check the base URL",
+                        ));
+                    }
+                    body.extend_from_slice(&bytes);
+                }
+                Ok(Some(Err(e))) => {
+                    return Err(LlmError::new(
+                        ErrorKind::StreamInterrupted,
+                        format!("the connection broke while the answer arrived ({})", chain(&e)),
+                    )
+                    .with_hint("try again"))
+                }
+                Ok(None) => return Ok(String::from_utf8_lossy(&body).into_owned()),
+                Err(_) => {
+                    return Err(LlmError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "the server sent nothing for {}s (llm.request_timeout) and the answer was abandoned",
+                            self.timeout.as_secs_f64()
+                        ),
+                    )
+                    .with_hint("raise llm.request_timeout in goshi.yaml if the model is just slow"))
+                }
+            }
         }
     }
 
@@ -162,6 +220,9 @@ impl Transport {
     }
 }
 
+/// The most of an error answer's body that is read (see [`Transport::send`]).
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+
 fn timeout_error(url: &str, timeout: Duration) -> LlmError {
     LlmError::new(
         ErrorKind::Timeout,
@@ -181,6 +242,19 @@ fn request_error(
 ) -> LlmError {
     if e.is_timeout() {
         return timeout_error(url, timeout);
+    }
+    if e.is_builder() {
+        // Not a connection failure: the request could not even be made (a malformed
+        // address, such as `host:port` without `http://`). Retrying cannot help.
+        return LlmError::new(
+            ErrorKind::BadRequest,
+            format!("cannot send a request to {url}: {}", chain(e)),
+        )
+        .with_hint(
+            "the server address must be a full URL such as http://127.0.0.1:11434 or \
+             https://api.openai.com/v1; check OLLAMA_HOST / llm.local.url, or \
+             OPENAI_BASE_URL / llm.openai.base_url / --base-url",
+        );
     }
     LlmError::new(
         ErrorKind::Connect,

@@ -48,7 +48,8 @@ pub fn parse_retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duratio
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|v| v.is_finite() && *v >= 0.0)
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        // Capped before converting: `Duration::from_secs_f64` panics on huge values.
+        return Some(Duration::from_secs_f64((ms / 1000.0).min(1e6)));
     }
     let value = headers.get("retry-after")?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<f64>() {
@@ -111,6 +112,22 @@ mod tests {
             p.delay(1, Some(Duration::from_secs(600)), 0.3),
             Duration::from_secs(60)
         );
+    }
+
+    #[test]
+    fn absurd_retry_after_values_are_capped_not_a_panic() {
+        let p = RetryPolicy { max_retries: 1 };
+        for (name, value) in [
+            ("retry-after-ms", "1e300"),
+            ("retry-after-ms", "99999999999999999999999999"),
+            ("retry-after", "1e300"),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(name, HeaderValue::from_static(value));
+            let wait = parse_retry_after(&h);
+            assert!(wait.is_some(), "{name}: {value}");
+            assert_eq!(p.delay(1, wait, 0.0), MAX_RETRY_AFTER, "{name}: {value}");
+        }
     }
 
     #[test]

@@ -33,6 +33,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn session_totals_saturate_instead_of_overflowing() {
+        let huge = Usage {
+            prompt_tokens: u64::MAX,
+            completion_tokens: u64::MAX,
+            total_tokens: u64::MAX,
+        };
+        let mut s = SessionUsage::default();
+        s.record(&huge);
+        s.record(&huge);
+        assert_eq!(s.total, huge);
+    }
+
+    #[test]
     fn formats_the_exact_line() {
         let u = Usage {
             prompt_tokens: 12,

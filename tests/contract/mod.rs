@@ -154,6 +154,16 @@ impl Wire {
 
     /// The whole (not streamed) answer for `steps`.
     pub fn whole_reply(self, steps: &[Step]) -> Reply {
+        Reply::json(200, self.whole_json(steps))
+    }
+
+    /// The body of [`Wire::whole_reply`], as bytes.
+    pub fn whole_body(self, steps: &[Step]) -> Vec<u8> {
+        self.whole_json(steps).to_string().into_bytes()
+    }
+
+    /// The whole (not streamed) answer object for `steps`.
+    fn whole_json(self, steps: &[Step]) -> Value {
         let texts: String = steps
             .iter()
             .filter_map(|s| match s {
@@ -198,7 +208,7 @@ impl Wire {
                     body["usage"] =
                         json!({"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c});
                 }
-                Reply::json(200, body)
+                body
             }
             Wire::Ollama => {
                 let mut message = json!({"role": "assistant", "content": texts});
@@ -215,7 +225,7 @@ impl Wire {
                     body["prompt_eval_count"] = json!(p);
                     body["eval_count"] = json!(c);
                 }
-                Reply::json(200, body)
+                body
             }
         }
     }

@@ -79,6 +79,7 @@ struct State {
     queued: HashMap<Route, VecDeque<Reply>>,
     defaults: HashMap<Route, Reply>,
     requests: Vec<Recorded>,
+    connections: usize,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -178,6 +179,11 @@ impl FakeServer {
         lock(&self.shared).requests.clone()
     }
 
+    /// How many TCP connections were accepted so far.
+    pub fn connections(&self) -> usize {
+        lock(&self.shared).connections
+    }
+
     /// The requests for one path (any method, query ignored), in order.
     pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
         lock(&self.shared)
@@ -215,6 +221,7 @@ async fn serve(
             _ = &mut shutdown => return,
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
+                lock(&shared).connections += 1;
                 // Small chunks must go out at once, not wait for Nagle's algorithm.
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();

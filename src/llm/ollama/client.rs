@@ -11,7 +11,7 @@ use super::stream::{response_events, OllamaStreamDecoder};
 use super::wire::chat_body;
 use crate::llm::backend::{decode_stream, Backend, EventStream};
 use crate::llm::error::{ErrorKind, LlmError};
-use crate::llm::http::{chain, Transport};
+use crate::llm::http::Transport;
 use crate::llm::toolname::ToolNameMap;
 use crate::llm::types::{ChatRequest, ToolChoice};
 
@@ -125,30 +125,17 @@ impl OllamaBackend {
     }
 }
 
-/// Reads a whole response body within the transport's timeout.
+/// Reads a whole response body; the transport's timeout bounds each wait for the next read.
 pub(super) async fn read_text(
     transport: &Transport,
     resp: reqwest::Response,
 ) -> Result<String, LlmError> {
-    tokio::time::timeout(transport.timeout, resp.text())
-        .await
-        .map_err(|_| {
-            LlmError::new(
-                ErrorKind::Timeout,
-                format!(
-                    "Ollama's answer did not arrive within {}s (llm.request_timeout)",
-                    transport.timeout.as_secs_f64()
-                ),
-            )
-            .with_hint("raise llm.request_timeout in goshi.yaml if the model is just slow")
-        })?
-        .map_err(|e| {
-            LlmError::new(
-                ErrorKind::StreamInterrupted,
-                format!("reading Ollama's answer failed: {}", chain(&e)),
-            )
-            .with_hint("try again; check that Ollama is still running (`ollama ps`)")
-        })
+    transport.read_body(resp).await.map_err(|e| match e.kind {
+        ErrorKind::StreamInterrupted => {
+            e.with_hint("try again; check that Ollama is still running (`ollama ps`)")
+        }
+        _ => e,
+    })
 }
 
 impl Backend for OllamaBackend {

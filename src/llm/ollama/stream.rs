@@ -188,11 +188,18 @@ impl WireDecoder for OllamaStreamDecoder {
         self.ndjson.buffered()
     }
 
+    fn is_done(&self) -> bool {
+        self.saw_done
+    }
+
     fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<Result<StreamEvent, LlmError>>) {
         let mut lines = std::mem::take(&mut self.lines);
         self.ndjson.feed(bytes, &mut lines);
         for line in lines.drain(..) {
-            self.handle(&line, out);
+            // Nothing after the `done: true` line belongs to the answer.
+            if !self.saw_done {
+                self.handle(&line, out);
+            }
         }
         self.lines = lines;
     }

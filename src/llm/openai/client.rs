@@ -21,8 +21,8 @@ use crate::llm::http::Transport;
 use crate::llm::toolname::ToolNameMap;
 use crate::llm::types::ChatRequest;
 
-/// What the OpenAI backend needs to know.
-#[derive(Debug, Clone)]
+/// What the OpenAI backend needs to know. Its `Debug` output redacts the API key.
+#[derive(Clone)]
 pub struct OpenAiSettings {
     /// Base URL, e.g. `https://api.openai.com/v1` (no trailing slash).
     pub base_url: String,
@@ -38,6 +38,20 @@ pub struct OpenAiSettings {
     pub max_tokens_field: MaxTokensField,
     /// Which wire protocol.
     pub api: OpenAiApi,
+}
+
+impl std::fmt::Debug for OpenAiSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiSettings")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("organization", &self.organization)
+            .field("project", &self.project)
+            .field("server", &self.server)
+            .field("max_tokens_field", &self.max_tokens_field)
+            .field("api", &self.api)
+            .finish()
+    }
 }
 
 /// Parameters goshi adds on its own, which it may drop when a server refuses them.
@@ -362,20 +376,7 @@ impl OpenAiBackend {
 
     /// The whole body of a non-streamed answer.
     async fn read_all(&self, resp: reqwest::Response) -> Result<String, LlmError> {
-        tokio::time::timeout(self.transport.timeout, resp.text())
-            .await
-            .map_err(|_| {
-                LlmError::new(
-                    ErrorKind::Timeout,
-                    "the answer did not arrive within llm.request_timeout",
-                )
-            })?
-            .map_err(|e| {
-                LlmError::new(
-                    ErrorKind::StreamInterrupted,
-                    format!("reading the answer failed: {e}"),
-                )
-            })
+        self.transport.read_body(resp).await
     }
 
     async fn chat_stream(&self, req: &ChatRequest) -> Result<EventStream, LlmError> {
@@ -618,5 +619,29 @@ impl Backend for OpenAiBackend {
                 other => other,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_debug_never_shows_the_api_key() {
+        let settings = OpenAiSettings {
+            base_url: "https://api.openai.com/v1".into(),
+            api_key: Some("sk-proj-verysecret".into()),
+            organization: Some("org-1".into()),
+            project: None,
+            server: OpenAiServer::OpenAi,
+            max_tokens_field: MaxTokensField::Auto,
+            api: OpenAiApi::Auto,
+        };
+        let shown = format!("{settings:?} {settings:#?}");
+        assert!(!shown.contains("verysecret"), "{shown}");
+        assert!(
+            shown.contains("api_key") && shown.contains("org-1"),
+            "{shown}"
+        );
     }
 }

@@ -54,6 +54,19 @@ fn code_text(code: &Option<serde_json::Value>) -> Option<String> {
     }
 }
 
+/// Whether a 404 body says the path is not served at all (so the base URL is wrong) rather
+/// than that the model is unknown: a body that is not JSON ("404 page not found"), or
+/// FastAPI's `{"detail": "Not Found"}` for a route it does not have (vLLM, SGLang, ...).
+fn not_an_api(raw: &str) -> bool {
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Err(_) => true,
+        Ok(v) => {
+            v.get("error").is_none()
+                && v.get("detail").and_then(|d| d.as_str()) == Some("Not Found")
+        }
+    }
+}
+
 /// Builds errors for the OpenAI backend.
 pub struct OpenAiErrors {
     /// Whether the server is OpenAI itself (hints differ).
@@ -87,10 +100,7 @@ impl OpenAiErrors {
                 "access denied (HTTP 403)".to_string(),
                 "your key, organization or project may lack access to this model; check OPENAI_ORG_ID / OPENAI_PROJECT_ID and the project's model permissions".to_string(),
             ),
-            ErrorKind::NotFound
-                if !raw.trim().is_empty()
-                    && serde_json::from_str::<serde_json::Value>(raw).is_err() =>
-            {
+            ErrorKind::NotFound if !raw.trim().is_empty() && not_an_api(raw) => {
                 (
                 "the server answered 404 Not Found without an API error: the address is probably wrong".to_string(),
                 "check llm.openai.base_url / OPENAI_BASE_URL / --base-url (it usually ends in /v1)".to_string(),

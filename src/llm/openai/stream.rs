@@ -85,7 +85,7 @@ impl WireUsage {
             completion_tokens: self.completion_tokens,
             total_tokens: self
                 .total_tokens
-                .unwrap_or(self.prompt_tokens + self.completion_tokens),
+                .unwrap_or(self.prompt_tokens.saturating_add(self.completion_tokens)),
         }
     }
 }
@@ -249,10 +249,18 @@ impl WireDecoder for ChatStreamDecoder {
         self.sse.buffered()
     }
 
+    fn is_done(&self) -> bool {
+        self.saw_done
+    }
+
     fn feed(&mut self, bytes: &[u8], out: &mut VecDeque<Result<StreamEvent, LlmError>>) {
         let mut events = std::mem::take(&mut self.events);
         self.sse.feed(bytes, &mut events);
         for ev in events.drain(..) {
+            // Nothing after `[DONE]` belongs to the answer.
+            if self.saw_done {
+                continue;
+            }
             match ev.event.as_deref() {
                 None | Some("message") => self.handle(&ev.data, out),
                 Some("error") => out.push_back(Err(super::errors::stream_error(
@@ -422,6 +430,22 @@ mod tests {
                     total_tokens: 7
                 }),
             ]
+        );
+    }
+
+    #[test]
+    fn huge_usage_numbers_saturate_instead_of_overflowing() {
+        let r = decode(
+            b"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":18446744073709551615,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n",
+            &[],
+        );
+        assert_eq!(
+            r,
+            vec![Ok(StreamEvent::Usage(Usage {
+                prompt_tokens: u64::MAX,
+                completion_tokens: 2,
+                total_tokens: u64::MAX
+            }))]
         );
     }
 

@@ -384,11 +384,18 @@ impl WireDecoder for ResponsesStreamDecoder {
         self.sse.buffered()
     }
 
+    fn is_done(&self) -> bool {
+        self.ended
+    }
+
     fn feed(&mut self, bytes: &[u8], out: &mut Out) {
         let mut events = std::mem::take(&mut self.events);
         self.sse.feed(bytes, &mut events);
         for ev in events.drain(..) {
-            self.handle(ev.event.as_deref(), &ev.data, out);
+            // Nothing after the final `response.*` event belongs to the answer.
+            if !self.ended {
+                self.handle(ev.event.as_deref(), &ev.data, out);
+            }
         }
         self.events = events;
     }
