@@ -176,7 +176,7 @@ fn text_answer(t: &str) -> Vec<StreamEvent> {
 }
 
 #[tokio::test]
-async fn a_forced_tool_choice_applies_to_the_first_round_only() {
+async fn a_forced_tool_choice_is_sent_in_every_round_as_configured() {
     use crate::llm::ToolChoice;
     for forced in [ToolChoice::Required, ToolChoice::Named("fs.read".into())] {
         let dir = tempfile::tempdir().unwrap();
@@ -197,12 +197,9 @@ async fn a_forced_tool_choice_applies_to_the_first_round_only() {
         assert!(matches!(end, TurnEnd::Done), "{forced:?}: {end:?}");
         let requests = backend.requests.lock().unwrap();
         assert_eq!(requests[0].options.tool_choice, forced);
-        // Forcing a tool again after its result would never let the model answer.
-        assert_eq!(
-            requests[1].options.tool_choice,
-            ToolChoice::Auto,
-            "{forced:?}"
-        );
+        // The round cap, not goshi second-guessing the setting, stops a model that keeps
+        // calling tools (see the real-server round-cap test).
+        assert_eq!(requests[1].options.tool_choice, forced, "{forced:?}");
     }
 }
 

@@ -9,8 +9,7 @@ use super::{ChatSession, Interrupt, Ui};
 use crate::audit::{AuditEvent, EventType};
 use crate::llm::usage::token_line;
 use crate::llm::{
-    Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, StreamEvent,
-    ToolCall, ToolChoice,
+    Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, StreamEvent, ToolCall,
 };
 use crate::tools::text::one_line;
 
@@ -76,18 +75,11 @@ impl ChatSession {
         }
     }
 
-    fn request(&self, round: u32) -> ChatRequest {
-        let mut options = self.config.options.clone();
-        // `required` or a named tool forces a call in the turn's first round; forcing one
-        // again after the results would never let the model answer.
-        if round > 1
-            && matches!(
-                options.tool_choice,
-                ToolChoice::Required | ToolChoice::Named(_)
-            )
-        {
-            options.tool_choice = ToolChoice::Auto;
-        }
+    fn request(&self) -> ChatRequest {
+        // `llm.tool_choice` is sent as configured in every round, `required` included: the
+        // user asked for it, and `llm.max_tool_rounds` is what stops a model that then
+        // never answers in text.
+        let options = self.config.options.clone();
         ChatRequest {
             model: self.config.model.clone(),
             messages: self.history.clone(),
@@ -113,7 +105,7 @@ impl ChatSession {
         ui: &mut dyn Ui,
         interrupt: &mut Interrupt,
     ) -> RoundEnd {
-        let request = self.request(round);
+        let request = self.request();
         self.record(AuditEvent::new(EventType::LlmRequest).detail(json!({
             "provider": self.backend.provider_name(),
             "model": request.model,
