@@ -466,20 +466,7 @@ impl OpenAiBackend {
             model: String::new(),
         };
         let resp = self.transport.send(&url, &build, &mapper).await?;
-        let text = tokio::time::timeout(self.transport.timeout, resp.text())
-            .await
-            .map_err(|_| {
-                LlmError::new(
-                    ErrorKind::Timeout,
-                    format!("{url} did not answer within llm.request_timeout"),
-                )
-            })?
-            .map_err(|e| {
-                LlmError::new(
-                    ErrorKind::StreamInterrupted,
-                    format!("reading {url} failed: {e}"),
-                )
-            })?;
+        let text = self.transport.read_body(resp).await?;
         #[derive(serde::Deserialize)]
         struct List {
             #[serde(default)]

@@ -326,6 +326,12 @@ pub fn completion_events(body: &str, names: &ToolNameMap) -> Result<Vec<StreamEv
         #[serde(default)]
         arguments: Option<serde_json::Value>,
     }
+    // Some servers answer 200 with an error object instead of a completion.
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(body) {
+        if let Some(err) = map.get("error").filter(|e| !e.is_null()) {
+            return Err(super::errors::stream_error(err));
+        }
+    }
     let c: Completion = serde_json::from_str(body).map_err(|e| malformed(&e, body))?;
     let mut out = Vec::new();
     let choice = c
@@ -447,6 +453,16 @@ mod tests {
                 total_tokens: u64::MAX
             }))]
         );
+    }
+
+    #[test]
+    fn a_whole_answer_that_is_an_error_object_shows_the_server_message() {
+        let err = completion_events(
+            r#"{"error":{"message":"model is loading","type":"server_error"}}"#,
+            &ToolNameMap::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.server_message.as_deref(), Some("model is loading"));
     }
 
     #[test]
