@@ -517,3 +517,36 @@ async fn the_stream_is_not_retried_after_it_started() {
     assert_eq!(server.requests_to(CHAT).len(), 1);
     assert!(said(&notes).is_empty());
 }
+
+#[tokio::test]
+async fn the_servers_x_should_retry_header_overrides_the_status_rules() {
+    // "false" on a 503: not retried.
+    let server = FakeServer::start();
+    let (backend, _) = compat_with(&server.url(), 5_000, 3);
+    server.push(
+        "POST",
+        CHAT,
+        Reply::json(503, error_body("down for good", "server_error", None, None))
+            .header("x-should-retry", "false"),
+    );
+    let err = run_err(&backend, &request("m")).await;
+    assert_eq!(err.status, Some(503));
+    assert_eq!(server.requests_to(CHAT).len(), 1);
+    // "true" on a 400: retried.
+    let server = FakeServer::start();
+    let (backend, notes) = compat_with(&server.url(), 5_000, 3);
+    server.push(
+        "POST",
+        CHAT,
+        Reply::json(
+            400,
+            error_body("try again", "invalid_request_error", None, None),
+        )
+        .header("x-should-retry", "true")
+        .header("retry-after", "0"),
+    );
+    server.push("POST", CHAT, ok_stream());
+    assert_eq!(run_ok(&backend, &request("m")).await, ok_events());
+    assert_eq!(server.requests_to(CHAT).len(), 2);
+    assert_eq!(said(&notes).len(), 1);
+}

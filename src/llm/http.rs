@@ -80,6 +80,9 @@ impl Transport {
         let mut attempt = 0u32;
         let mut stale_retried = false;
         loop {
+            // OpenAI's `x-should-retry` header, when present, overrides the status rules
+            // (as its official SDKs do).
+            let mut server_says: Option<bool> = None;
             let err = match tokio::time::timeout(self.timeout, build().send()).await {
                 // A pooled keep-alive connection that the server had already closed (some
                 // servers close after every streamed answer despite `Keep-Alive`): the
@@ -93,6 +96,12 @@ impl Transport {
                 Ok(Ok(resp)) => {
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
+                    server_says = match headers.get("x-should-retry").and_then(|v| v.to_str().ok())
+                    {
+                        Some("true") => Some(true),
+                        Some("false") => Some(false),
+                        _ => None,
+                    };
                     let body = self.error_body(resp).await;
                     let mut err = mapper.status_error(status, &headers, &body);
                     err.status = Some(status);
@@ -104,7 +113,8 @@ impl Transport {
                 Ok(Err(e)) => request_error(&e, url, self.timeout, mapper),
                 Err(_) => timeout_error(url, self.timeout),
             };
-            if !err.is_retryable() || attempt >= self.retry.max_retries {
+            let retryable = server_says.unwrap_or_else(|| err.is_retryable());
+            if !retryable || attempt >= self.retry.max_retries {
                 return Err(err);
             }
             attempt += 1;
