@@ -121,7 +121,7 @@ pub async fn select(config: &Config, notify: Notifier) -> Result<Selection, LlmE
         Provider::Ollama => {
             let backend = Arc::new(OllamaBackend::new(
                 config.llm.local.base_url.clone(),
-                transport,
+                transport.direct_for_loopback(&config.llm.local.base_url)?,
             ));
             let (model, model_source) = match configured {
                 Some(m) => (m, "configured"),
@@ -137,6 +137,7 @@ pub async fn select(config: &Config, notify: Notifier) -> Result<Selection, LlmE
             }
         }
         _ => {
+            let transport = transport.direct_for_loopback(&config.llm.openai.base_url)?;
             let backend = Arc::new(openai_backend(config, transport));
             let (model, model_source) = match configured {
                 Some(m) => (m, "configured"),

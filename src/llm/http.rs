@@ -35,22 +35,22 @@ pub struct Transport {
 impl Transport {
     /// A transport with the given idle timeout and retry count.
     pub fn new(timeout: Duration, max_retries: u32, notify: Notifier) -> Result<Self, LlmError> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .user_agent(concat!("goshi/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                LlmError::new(
-                    ErrorKind::Connect,
-                    format!("could not set up the HTTP client: {e}"),
-                )
-            })?;
         Ok(Transport {
-            client,
+            client: build_client(timeout, false)?,
             timeout,
             retry: RetryPolicy { max_retries },
             notify,
         })
+    }
+
+    /// The same transport, talking to `base_url` directly when it is on this machine:
+    /// an `HTTP_PROXY` meant for the internet must not capture a local server (Ollama,
+    /// llama.cpp), as Go's client (and so Ollama's own CLI) also skips proxies for loopback.
+    pub fn direct_for_loopback(mut self, base_url: &str) -> Result<Self, LlmError> {
+        if is_loopback(base_url) {
+            self.client = build_client(self.timeout, true)?;
+        }
+        Ok(self)
     }
 
     /// The underlying client, to build requests with.
@@ -271,6 +271,34 @@ fn request_error(
         format!("could not connect to {url}: {}", chain(e)),
     )
     .with_hint(mapper.connect_hint(url))
+}
+
+fn build_client(timeout: Duration, no_proxy: bool) -> Result<reqwest::Client, LlmError> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(timeout)
+        .user_agent(concat!("goshi/", env!("CARGO_PKG_VERSION")));
+    if no_proxy {
+        builder = builder.no_proxy();
+    }
+    builder.build().map_err(|e| {
+        LlmError::new(
+            ErrorKind::Connect,
+            format!("could not set up the HTTP client: {e}"),
+        )
+    })
+}
+
+/// Whether `url`'s host is this machine (`localhost`, 127.0.0.0/8, `::1`).
+pub fn is_loopback(url: &str) -> bool {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// Whether `e` is hyper's "connection closed before message completed" on sending: the

@@ -115,11 +115,14 @@ impl OllamaBackend {
 /// Whether an Ollama server answers at `base_url`: `GET /api/tags` returns 200 within
 /// `budget`. Uses its own client so the budget bounds everything, connecting included.
 pub async fn probe(base_url: &str, budget: Duration) -> bool {
-    let Ok(client) = reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(budget)
-        .timeout(budget)
-        .build()
-    else {
+        .timeout(budget);
+    if crate::llm::http::is_loopback(base_url) {
+        // A proxy meant for the internet must not capture the local Ollama.
+        builder = builder.no_proxy();
+    }
+    let Ok(client) = builder.build() else {
         return false;
     };
     let url = format!("{base_url}/api/tags");
