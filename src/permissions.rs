@@ -161,20 +161,7 @@ fn parse_answer(line: &str) -> Answer {
 /// Escapes control characters so a model-chosen string cannot rewrite the terminal, and keeps
 /// it to one short line.
 fn sanitize(s: &str) -> String {
-    const MAX_CHARS: usize = 200;
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i == MAX_CHARS {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::tools::text::one_line(s, 200)
 }
 
 /// How a capability came to be granted.
