@@ -41,21 +41,8 @@ pub fn options_json(o: &RequestOptions) -> Value {
 
 /// The `tools` array, in the OpenAI-like shape Ollama accepts.
 pub fn tools_json(tools: &[ToolDefinition], names: &ToolNameMap) -> Value {
-    Value::Array(
-        tools
-            .iter()
-            .map(|t| {
-                json!({
-                    "type": "function",
-                    "function": {
-                        "name": names.wire(&t.name),
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    }
-                })
-            })
-            .collect(),
-    )
+    // Ollama takes the same shape as Chat Completions.
+    crate::llm::toolname::function_tools_json(tools, names)
 }
 
 /// A tool call's arguments as the JSON object Ollama wants (it rejects a string there).

@@ -7,21 +7,7 @@ use crate::llm::types::{Message, ToolChoice, ToolDefinition};
 
 /// The `tools` array: `{"type":"function","function":{name, description, parameters}}`.
 pub fn tools_json(tools: &[ToolDefinition], names: &ToolNameMap) -> Value {
-    Value::Array(
-        tools
-            .iter()
-            .map(|t| {
-                json!({
-                    "type": "function",
-                    "function": {
-                        "name": names.wire(&t.name),
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    }
-                })
-            })
-            .collect(),
-    )
+    crate::llm::toolname::function_tools_json(tools, names)
 }
 
 /// The `tool_choice` value.
