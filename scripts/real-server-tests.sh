@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# real-server-tests.sh: runs the real-server tests (tests/real_server*.rs) against REAL
+# real-server-tests.sh: runs the real-server tests (tests/it/real_server*.rs) against REAL
 # llama.cpp llama-servers.
 #
 # Builds (or reuses) llama-server and its tiny model with ../shared/real-server/setup.sh,
 # starts one plain server and one with --api-key on free ports, runs
-#   cargo test --test real_server --test real_server_tools -- --ignored --test-threads=1
+#   cargo test --test it real_server -- --ignored --test-threads=1
 # with GOSHI_REAL_SERVER_URL, GOSHI_REAL_SERVER_KEYED_URL and GOSHI_REAL_SERVER_KEY set,
 # and stops both servers whatever happens. The exit code is cargo test's.
 #
@@ -26,8 +26,8 @@ fi
 RS=$(cd "$RS" && pwd)
 CACHE=${GOSHI_REAL_SERVER_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/goshi-real-server}
 
-# Every test target of the real-server suite (each tests/real_server*.rs file).
-TARGETS=(--test real_server --test real_server_tools)
+# The real-server suite: the ignored tests of tests/it/real_server*.rs (module names real_server*).
+TARGETS=(--test it)
 
 PIDS=()
 TEST_PID=
@@ -99,7 +99,7 @@ export GOSHI_REAL_SERVER_KEY=$KEY
 say "running the real-server tests"
 # In the background and waited for, so that a signal reaches the trap at once.
 cd "$ROOT"
-cargo test "${TARGETS[@]}" -- --ignored --test-threads=1 "$@" </dev/null &
+cargo test "${TARGETS[@]}" -- --ignored --test-threads=1 "${@:-real_server}" </dev/null &
 TEST_PID=$!
 rc=0
 wait "$TEST_PID" || rc=$?

@@ -4,8 +4,11 @@
 //!
 //! - [`llm`]: the provider-neutral LLM layer (messages, the event stream, errors, retries) with
 //!   the OpenAI and Ollama backends. It knows nothing of the CLI.
-//! - [`tools`], [`permissions`], [`audit`]: what the model may do, who allowed it, and the record.
+//! - [`safety`]: capabilities and permissions, the path guard, proposals.
+//! - [`tools`], [`audit`]: what the model may do, and the record.
+//! - [`persist`]: atomic file writes, a leaf every layer may use.
 //! - [`config`], [`selfmodel`]: settings and the system prompt.
+//! - [`text`]: small text helpers (sizes, one-line display), a leaf every layer may use.
 //! - [`agent`]: the chat loop that ties the model to the tools.
 //! - [`cli`]: the command line front end.
 
@@ -16,7 +19,9 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod llm;
-pub mod permissions;
+pub mod persist;
 pub mod provider;
+pub mod safety;
 pub mod selfmodel;
+pub mod text;
 pub mod tools;

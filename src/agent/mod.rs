@@ -17,7 +17,7 @@ use futures_util::future::BoxFuture;
 use crate::audit::AuditLog;
 use crate::llm::usage::SessionUsage;
 use crate::llm::{Backend, Message, RequestOptions};
-use crate::permissions::Permissions;
+use crate::safety::permissions::Permissions;
 use crate::tools::{Registry, ToolContext};
 
 /// A source of "the user pressed Ctrl-C" futures.

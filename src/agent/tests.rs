@@ -6,7 +6,7 @@ use futures_util::future::BoxFuture;
 
 use super::*;
 use crate::llm::{ChatRequest, EventStream, FinishReason, LlmError, StreamEvent};
-use crate::permissions::{Answer, Capability, Prompter};
+use crate::safety::permissions::{Answer, Capability, Prompter};
 
 /// Answers each request with the next scripted event list.
 struct Scripted {

@@ -11,7 +11,7 @@ use crate::llm::usage::token_line;
 use crate::llm::{
     Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, StreamEvent, ToolCall,
 };
-use crate::tools::text::one_line;
+use crate::text::one_line;
 
 /// How a turn ended.
 #[derive(Debug)]
@@ -263,7 +263,9 @@ impl ChatSession {
                     .tool(&call.name)
                     .outcome(decision.how.to_string()),
             );
-            return ControlFlow::Break(crate::permissions::Permissions::denial_message(cap));
+            return ControlFlow::Break(crate::safety::permissions::Permissions::denial_message(
+                cap,
+            ));
         }
         self.record(
             AuditEvent::new(EventType::PermissionGranted)

@@ -10,7 +10,7 @@ use crate::audit::{AuditLog, AuditSettings};
 use crate::config::Config;
 use crate::llm::backend::stderr_notifier;
 use crate::llm::{ErrorKind, RequestOptions, ToolChoice};
-use crate::permissions::{Capability, Permissions, Prompter, TerminalPrompter};
+use crate::safety::permissions::{Capability, Permissions, Prompter, TerminalPrompter};
 use crate::selfmodel::SelfModel;
 use crate::tools::{Registry, ToolContext};
 

@@ -8,8 +8,9 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::tools::proposals::{self, ApplyOptions, ApplyOutcome, Proposal, MAX_FILE_BYTES};
-use crate::tools::{fs as fs_tools, PathGuard, ToolContext, ToolError};
+use crate::safety::proposals::{self, ApplyOptions, ApplyOutcome, Proposal, MAX_FILE_BYTES};
+use crate::safety::{PathGuard, ToolError};
+use crate::tools::fs as fs_tools;
 
 /// The `goshi fs` subcommands.
 #[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
@@ -200,7 +201,7 @@ fn write_cmd(path: &str, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
         hint: "proposals hold text files only; convert the content to UTF-8 first".into(),
         code: 1,
     })?;
-    let created = proposals::create(&ToolContext::new(&env.repo_root), path, &content)?;
+    let created = proposals::create(&env.repo_root, path, &content)?;
     let p = &created.proposal;
     record(
         env,
@@ -240,8 +241,8 @@ fn proposals_cmd(env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
             "{:<12}  {:<8}  {:<20}  {}",
             p.short_id(),
             p.status(),
-            crate::tools::text::one_line(&p.created_at, 40),
-            crate::tools::text::one_line(&p.path, 200)
+            crate::text::one_line(&p.created_at, 40),
+            crate::text::one_line(&p.path, 200)
         )?;
     }
     Ok(())
@@ -252,22 +253,18 @@ fn show_cmd(id: &str, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
     let p = proposals::load(root, id)?;
     let diff = proposals::diff(root, &p)?;
     writeln!(io.out, "proposal  {}", p.id)?;
-    writeln!(
-        io.out,
-        "path      {}",
-        crate::tools::text::one_line(&p.path, 200)
-    )?;
+    writeln!(io.out, "path      {}", crate::text::one_line(&p.path, 200))?;
     // The times are not covered by the id: shown escaped, like the path.
     writeln!(
         io.out,
         "created   {}",
-        crate::tools::text::one_line(&p.created_at, 40)
+        crate::text::one_line(&p.created_at, 40)
     )?;
     match &p.applied_at {
         Some(at) => writeln!(
             io.out,
             "status    applied at {}",
-            crate::tools::text::one_line(at, 40)
+            crate::text::one_line(at, 40)
         )?,
         None => writeln!(io.out, "status    pending")?,
     }

@@ -10,17 +10,15 @@ use std::io::Read;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::error::ToolError;
-use super::path_guard::{PathGuard, Resolved};
-use super::text::{cap_bytes, human_size, one_line};
-use super::{proposals, ToolContext, ToolOutput};
+use super::{ToolContext, ToolOutput};
+use crate::safety::path_guard::{PathGuard, Resolved};
+use crate::safety::{proposals, ToolError};
+use crate::text::{cap_bytes, human_size, one_line, sniff_binary};
 
 /// At most this many entries are listed.
 pub const LIST_CAP: usize = 1000;
 /// At most this many bytes of a file are returned.
 pub const READ_CAP: usize = 256 * 1024;
-/// Binary detection looks at this many leading bytes.
-const SNIFF_LEN: usize = 8 * 1024;
 /// At most this much of a proposal's diff goes back to the model (`goshi fs show` has it all).
 const DIFF_CAP: usize = 16 * 1024;
 /// Names hidden from a listing of the repository root.
@@ -330,20 +328,6 @@ pub(crate) fn check_regular_file(r: &Resolved, path: &str) -> Result<u64, ToolEr
     Ok(meta.len())
 }
 
-/// Why the start of `bytes` looks binary, if it does. `more` says the data continues past
-/// `bytes`, so a character cut at the end of the sniffed window is not an error.
-pub(crate) fn sniff_binary(bytes: &[u8], more: bool) -> Option<&'static str> {
-    let window = &bytes[..bytes.len().min(SNIFF_LEN)];
-    if window.contains(&0) {
-        return Some("it contains NUL bytes");
-    }
-    match std::str::from_utf8(window) {
-        Ok(_) => None,
-        Err(e) if e.error_len().is_none() && (more || bytes.len() > window.len()) => None,
-        Err(_) => Some("it is not valid UTF-8"),
-    }
-}
-
 /// `fs.list`: an empty path means the root, since models often send one.
 pub(crate) fn run_list(args: ListArgs, ctx: &ToolContext) -> Result<ToolOutput, ToolError> {
     let guard = PathGuard::new(&ctx.repo_root)?;
@@ -382,7 +366,7 @@ pub(crate) fn run_read(args: ReadArgs, ctx: &ToolContext) -> Result<ToolOutput, 
 
 /// `fs.write`: stores a proposal; the file itself is not touched.
 pub(crate) fn run_write(args: WriteArgs, ctx: &ToolContext) -> Result<ToolOutput, ToolError> {
-    let created = proposals::create(ctx, &args.path, &args.content)?;
+    let created = proposals::create(&ctx.repo_root, &args.path, &args.content)?;
     let p = &created.proposal;
     let mut content = format!(
         "Stored proposal {id} for {path:?}. The file has NOT been changed.\n\

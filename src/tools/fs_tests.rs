@@ -1,4 +1,5 @@
 use super::*;
+use crate::text::SNIFF_LEN;
 use std::fs;
 
 fn repo() -> (tempfile::TempDir, PathGuard) {

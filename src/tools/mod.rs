@@ -1,25 +1,15 @@
-//! What the model may do: the tool registry and the file tools.
+//! What the model may do: the tool registry and the file tools. They rely on the safety core
+//! ([`crate::safety`]) for the path guard and proposals; the safety core never uses them.
 //!
 //! - [`registry`]: one definition per tool (name, description, argument schema derived from the
 //!   argument struct, capability, handler) and argument validation.
-//! - [`fs`]: `fs.list`, `fs.read` and `fs.write`.
-//! - [`path_guard`]: keeps every path inside the repository root.
-//! - [`proposals`]: `fs.write` never writes; it stores a proposal the user applies with
-//!   `goshi fs apply ID --yes --dry-run=false`.
+//! - [`fs`]: `fs.list`, `fs.read` and `fs.write` (which only stores a proposal).
 
 use std::path::PathBuf;
 
-mod atomic;
-pub mod error;
 pub mod fs;
-pub mod path_guard;
-pub mod proposals;
 pub mod registry;
-pub mod text;
 
-pub use error::ToolError;
-pub use path_guard::{PathGuard, Resolved};
-pub use proposals::{ApplyOptions, ApplyOutcome, Created, Proposal};
 pub use registry::Registry;
 
 /// Where the tools run.

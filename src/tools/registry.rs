@@ -4,19 +4,19 @@
 //! parsed into, so the schema the model sees and the parser cannot drift apart. Arguments are
 //! validated completely before a handler runs.
 //!
-//! The registry does not check permissions: the caller asks [`crate::permissions`] for
+//! The registry does not check permissions: the caller asks [`crate::safety::permissions`] for
 //! [`Registry::capability_of`] first.
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::error::ToolError;
 use super::fs::{run_list, run_read, run_write, ListArgs, ReadArgs, WriteArgs};
-use super::text::one_line;
 use super::{ToolContext, ToolOutput};
 use crate::llm::ToolDefinition;
-use crate::permissions::Capability;
+use crate::safety::permissions::Capability;
+use crate::safety::ToolError;
+use crate::text::one_line;
 
 /// Longest argument summary, in characters.
 const SUMMARY_CHARS: usize = 120;

@@ -1,0 +1,3 @@
+//! Writing files safely: a leaf module every layer may use (the LLM layer's caches, proposals).
+
+pub mod atomic;

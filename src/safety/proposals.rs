@@ -1,0 +1,304 @@
+//! Proposed file changes: `fs.write` stores one, the user reviews and applies it.
+//!
+//! A proposal is a JSON file `<repo_root>/.goshi/proposals/<id>.json` holding `id`, `path`
+//! (relative to the root), `content` (the complete new content), `base_sha256` (SHA-256 hex of
+//! the file when the proposal was made, or `"absent"` when it did not exist), `created_at`
+//! (RFC 3339) and, once applied, `applied_at`.
+//!
+//! The id is the hex SHA-256 of the string `goshi proposal v1` followed by `path`,
+//! `base_sha256` and `content`, each preceded by its length as 8 little-endian bytes. The same
+//! change against the same file therefore gets the same id, and a file whose contents do not
+//! match its id is detected as damaged.
+//!
+//! Applied proposals are kept and marked with `applied_at` rather than deleted: they record
+//! what was applied, and applying one again is refused instead of silently rewriting the file.
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use similar::TextDiff;
+
+use super::error::ToolError;
+use super::path_guard::PathGuard;
+use crate::persist::atomic::write_atomic;
+
+#[path = "proposals_store.rs"]
+mod store;
+use store::{
+    backup, check_drift, load_with, now_rfc3339, read_current, read_current_bytes,
+    read_current_lossy, read_proposal, save, store_dir, stored_files, too_large,
+};
+
+/// `base_sha256` of a proposal for a file that did not exist.
+pub const ABSENT: &str = "absent";
+/// Where proposals live, relative to the repository root.
+pub const PROPOSALS_DIR: &str = ".goshi/proposals";
+/// Where backups live, relative to the repository root.
+pub const BACKUPS_DIR: &str = ".goshi/backups";
+/// Neither the current file nor the new content may be larger than this.
+pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+/// Length of the id prefix shown in listings.
+const SHORT_ID_LEN: usize = 12;
+
+/// One stored proposal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// The hex SHA-256 id (see the module docs).
+    pub id: String,
+    /// The target file, relative to the repository root, `/`-separated.
+    pub path: String,
+    /// The complete new content.
+    pub content: String,
+    /// SHA-256 hex of the file when proposed, or [`ABSENT`].
+    pub base_sha256: String,
+    /// When it was proposed (RFC 3339, UTC).
+    pub created_at: String,
+    /// When it was applied (RFC 3339, UTC), if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<String>,
+}
+
+impl Proposal {
+    /// The first 12 hex digits of the id, enough to name it in commands.
+    pub fn short_id(&self) -> &str {
+        self.id.get(..SHORT_ID_LEN).unwrap_or(&self.id)
+    }
+
+    /// `pending` or `applied`.
+    pub fn status(&self) -> &'static str {
+        if self.applied_at.is_some() {
+            "applied"
+        } else {
+            "pending"
+        }
+    }
+}
+
+/// A freshly stored proposal and its diff against the current file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// The stored proposal.
+    pub proposal: Proposal,
+    /// The unified diff (empty when the content is unchanged).
+    pub diff: String,
+}
+
+/// How [`apply`] may act. Writing needs both `yes` and `!dry_run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// The user confirmed (`--yes`).
+    pub yes: bool,
+    /// Only show what would happen (`--dry-run`, on unless `--dry-run=false`).
+    pub dry_run: bool,
+    /// Copy the old file to `.goshi/backups/` first.
+    pub backup: bool,
+}
+
+impl ApplyOptions {
+    /// Whether these options allow writing.
+    pub fn writes(&self) -> bool {
+        self.yes && !self.dry_run
+    }
+
+    /// The flags still needed to write: `--yes` and/or `--dry-run=false`.
+    pub fn missing_flags(&self) -> Vec<&'static str> {
+        let mut flags = Vec::new();
+        if !self.yes {
+            flags.push("--yes");
+        }
+        if self.dry_run {
+            flags.push("--dry-run=false");
+        }
+        flags
+    }
+}
+
+/// What [`apply`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    /// Nothing was written; this is what applying would change.
+    Preview {
+        /// The proposal.
+        proposal: Proposal,
+        /// The diff against the current file.
+        diff: String,
+    },
+    /// The file was written.
+    Applied {
+        /// The proposal, now with `applied_at`.
+        proposal: Proposal,
+        /// The diff that was applied.
+        diff: String,
+        /// The backup of the old file, relative to the root, if one was made.
+        backup: Option<String>,
+    },
+}
+
+/// Stores a proposal to set `path` to `content`, returning it with its diff. The file itself
+/// is not touched. Proposing the same change again returns the stored pending proposal.
+pub fn create(repo_root: &Path, path: &str, content: &str) -> Result<Created, ToolError> {
+    let guard = PathGuard::new(repo_root)?;
+    let target = guard.target(path)?;
+    if content.len() > MAX_FILE_BYTES {
+        return Err(too_large(path, content.len()));
+    }
+    let current = read_current(&target, path, "changed")?;
+    let base_sha256 = current
+        .as_ref()
+        .map_or_else(|| ABSENT.to_string(), |c| sha256_hex(c.as_bytes()));
+    let id = proposal_id(&target.rel, &base_sha256, content);
+    let file = store_dir(&guard)?.join(format!("{id}.json"));
+    // Same id, still pending: keep the original (and its creation time).
+    if let Ok(existing) = read_proposal(&guard, &file) {
+        if existing.applied_at.is_none() {
+            let diff = unified_diff(&existing.path, current.as_deref(), content);
+            return Ok(Created {
+                proposal: existing,
+                diff,
+            });
+        }
+    }
+    let proposal = Proposal {
+        id,
+        path: target.rel.clone(),
+        content: content.to_string(),
+        base_sha256,
+        created_at: now_rfc3339(),
+        applied_at: None,
+    };
+    save(&guard, &file, &proposal)?;
+    let diff = unified_diff(&target.rel, current.as_deref(), content);
+    Ok(Created { proposal, diff })
+}
+
+/// All stored proposals, oldest first. Damaged files are skipped with a warning in the log.
+pub fn list(root: &Path) -> Result<Vec<Proposal>, ToolError> {
+    let guard = PathGuard::new(root)?;
+    let mut out = Vec::new();
+    for (_, file) in stored_files(&guard)? {
+        match read_proposal(&guard, &file) {
+            Ok(p) => out.push(p),
+            Err(e) => tracing::warn!("skipping proposal file: {e}"),
+        }
+    }
+    out.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+    Ok(out)
+}
+
+/// Loads the proposal whose id is `id_or_prefix` or starts with it (case-insensitive).
+pub fn load(root: &Path, id_or_prefix: &str) -> Result<Proposal, ToolError> {
+    let guard = PathGuard::new(root)?;
+    load_with(&guard, id_or_prefix)
+}
+
+/// The unified diff from the file as it is now to the proposal's content, with `--- a/path`
+/// and `+++ b/path` headers (`--- /dev/null` when the file does not exist). Empty when equal.
+pub fn diff(root: &Path, proposal: &Proposal) -> Result<String, ToolError> {
+    let guard = PathGuard::new(root)?;
+    let target = guard.target(&proposal.path)?;
+    let current = read_current_lossy(&target, &proposal.path)?;
+    Ok(unified_diff(
+        &target.rel,
+        current.as_deref(),
+        &proposal.content,
+    ))
+}
+
+/// Applies proposal `id` (or a unique prefix), or previews it unless `opts` allow writing.
+///
+/// Refused when the proposal was applied before, or when the file changed since it was
+/// proposed (drift). Writing is atomic and creates missing parent directories; with
+/// `opts.backup` the old file is first copied to `.goshi/backups/<path>.<timestamp>`.
+pub fn apply(root: &Path, id: &str, opts: ApplyOptions) -> Result<ApplyOutcome, ToolError> {
+    let guard = PathGuard::new(root)?;
+    let mut proposal = load_with(&guard, id)?;
+    if let Some(applied_at) = &proposal.applied_at {
+        return Err(ToolError::AlreadyApplied {
+            id: proposal.id.clone(),
+            path: proposal.path.clone(),
+            // Not covered by the id: whatever the file says, escaped for display.
+            applied_at: crate::text::one_line(applied_at, 40),
+        });
+    }
+    // The proposal file could have been edited: guard its path again.
+    let target = guard.target(&proposal.path)?;
+    let current = read_current_bytes(&target, &proposal.path)?;
+    check_drift(&proposal, current.as_deref())?;
+    let current_text = current.as_deref().map(String::from_utf8_lossy);
+    let diff = unified_diff(&target.rel, current_text.as_deref(), &proposal.content);
+    if !opts.writes() {
+        return Ok(ApplyOutcome::Preview { proposal, diff });
+    }
+    let backup = match (&current, opts.backup) {
+        (Some(_), true) => Some(backup(&guard, &target)?),
+        _ => None,
+    };
+    let permissions = fs::metadata(&target.abs).ok().map(|m| m.permissions());
+    if let Some(parent) = target.abs.parent() {
+        fs::create_dir_all(parent)
+            .map_err(|e| ToolError::io("create the directory for", &proposal.path, e))?;
+    }
+    write_atomic(&target.abs, proposal.content.as_bytes(), permissions)
+        .map_err(|e| ToolError::io("write", &proposal.path, e))?;
+    proposal.applied_at = Some(now_rfc3339());
+    let file = store_dir(&guard)?.join(format!("{}.json", proposal.id));
+    // The file is written; failing to record that must not report the write as failed.
+    // A second apply is still refused, as drift.
+    if let Err(e) = save(&guard, &file, &proposal) {
+        tracing::warn!(
+            "applied proposal {} but could not mark it applied: {e}",
+            proposal.id
+        );
+    }
+    Ok(ApplyOutcome::Applied {
+        proposal,
+        diff,
+        backup,
+    })
+}
+
+/// The unified diff between `old` (`None`: the file does not exist) and `new` for `path`.
+pub fn unified_diff(path: &str, old: Option<&str>, new: &str) -> String {
+    let diff = TextDiff::configure()
+        // Pathological inputs fall back to a coarser (still correct) diff instead of hanging.
+        .timeout(Duration::from_secs(2))
+        .diff_lines(old.unwrap_or(""), new);
+    let a = if old.is_some() {
+        format!("a/{path}")
+    } else {
+        "/dev/null".to_string()
+    };
+    let mut text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&a, &format!("b/{path}"))
+        .to_string();
+    // A new empty file has no hunks; still show that it is created.
+    if text.is_empty() && old.is_none() {
+        text = format!("--- /dev/null\n+++ b/{path}\n");
+    }
+    text
+}
+
+/// Computes a proposal id (see the module docs).
+pub fn proposal_id(path: &str, base_sha256: &str, content: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"goshi proposal v1");
+    for field in [path, base_sha256, content] {
+        h.update((field.len() as u64).to_le_bytes());
+        h.update(field.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// SHA-256 hex of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+#[path = "proposals_tests.rs"]
+mod tests;

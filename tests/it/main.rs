@@ -1,0 +1,30 @@
+//! goshi's integration tests: one test binary (linking one is much faster than linking
+//! twenty), one module per area, and the shared helpers under `support/`.
+//!
+//! The real-server tests (`real_server*`) are `#[ignore]`d here and run against a real
+//! llama-server by `scripts/real-server-tests.sh`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod agent_cli;
+mod audit_cli;
+mod auto_provider_cli;
+mod backend_contract;
+mod chat_cli;
+mod config_cli;
+mod doctor_cli;
+mod fake_server_selftest;
+mod fs_cli;
+mod interrupt_cli;
+mod models_cli;
+mod ollama_backend;
+mod openai_chat;
+mod openai_chat_failures;
+mod openai_chat_lifecycle;
+mod openai_chat_requests;
+mod openai_responses;
+mod openai_server_quirks;
+mod proxy_cli;
+mod real_server;
+mod real_server_tools;
