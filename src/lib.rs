@@ -7,6 +7,7 @@
 //! - [`safety`]: capabilities and permissions, the path guard, proposals.
 //! - [`tools`], [`audit`]: what the model may do, and the record.
 //! - [`persist`]: atomic file writes, a leaf every layer may use.
+//! - [`cost`]: prices, the spend ledger, budgets and the prompt estimate.
 //! - [`config`], [`selfmodel`]: settings and the system prompt.
 //! - [`text`]: small text helpers (sizes, one-line display), a leaf every layer may use.
 //! - [`agent`]: the chat loop that ties the model to the tools.
@@ -18,6 +19,7 @@ pub mod agent;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod cost;
 pub mod llm;
 pub mod persist;
 pub mod provider;

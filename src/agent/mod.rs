@@ -2,6 +2,7 @@
 //! calls the user permits, send their results back, and repeat until the model answers
 //! without tools (or the round cap is reached).
 
+mod repeats;
 #[cfg(test)]
 mod tests;
 mod turn;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 
 use crate::audit::AuditLog;
+use crate::cost::Meter;
 use crate::llm::usage::SessionUsage;
 use crate::llm::{Backend, Message, RequestOptions};
 use crate::safety::permissions::Permissions;
@@ -52,6 +54,9 @@ pub struct SessionConfig {
     pub no_stream: bool,
     /// Whether tools are offered at all.
     pub tools_enabled: bool,
+    /// Calls of one tool with identical arguments that may run in one turn
+    /// (`llm.max_identical_tool_calls`); the next one ends the turn.
+    pub max_identical_tool_calls: u32,
 }
 
 /// One conversation with a model, its tools, permissions and audit log.
@@ -64,6 +69,9 @@ pub struct ChatSession {
     permissions: Permissions,
     audit: Option<AuditLog>,
     usage: SessionUsage,
+    meter: Option<Meter>,
+    /// This conversation's `prompt_cache_key`: random, the same for every request.
+    cache_key: String,
 }
 
 impl ChatSession {
@@ -86,7 +94,20 @@ impl ChatSession {
             permissions,
             audit,
             usage: SessionUsage::default(),
+            meter: None,
+            cache_key: format!("goshi-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
         }
+    }
+
+    /// Prices every response and checks every request against the caps with `meter`.
+    pub fn with_meter(mut self, meter: Meter) -> Self {
+        self.meter = Some(meter);
+        self
+    }
+
+    /// The cost meter, if any.
+    pub fn meter(&self) -> Option<&Meter> {
+        self.meter.as_ref()
     }
 
     /// The conversation so far, the system message first.
@@ -94,9 +115,11 @@ impl ChatSession {
         &self.history
     }
 
-    /// Forgets the conversation, keeping the system message.
+    /// Forgets the conversation, keeping the system message. A new conversation gets a
+    /// new prompt cache key.
     pub fn clear(&mut self) {
         self.history.truncate(1);
+        self.cache_key = format!("goshi-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
     }
 
     /// Token totals of the session.

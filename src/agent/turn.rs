@@ -5,11 +5,15 @@ use std::ops::ControlFlow;
 use futures_util::{FutureExt, StreamExt};
 use serde_json::json;
 
+use super::repeats::Repeats;
 use super::{ChatSession, Interrupt, Ui};
 use crate::audit::{AuditEvent, EventType};
+use crate::cost::meter::tokens_of;
+use crate::cost::{Pass, Refusal};
 use crate::llm::usage::token_line;
 use crate::llm::{
-    Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, StreamEvent, ToolCall,
+    Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, StreamEvent,
+    ToolCall, Usage,
 };
 use crate::text::one_line;
 
@@ -24,12 +28,22 @@ pub enum TurnEnd {
     RoundLimit(u32),
     /// The model could not be reached or the answer broke; the partial answer was kept.
     Failed(LlmError),
+    /// The next request could take the spend over a cap; nothing was sent.
+    Refused(Refusal),
+    /// The model called `tool` with identical arguments more than `limit` times.
+    LoopStopped {
+        /// The tool's name (model-chosen: escape it before showing it).
+        tool: String,
+        /// `llm.max_identical_tool_calls`.
+        limit: u32,
+    },
 }
 
 enum RoundEnd {
     Answer(AssistantTurn),
     Cancelled,
     Failed(LlmError),
+    Refused(Refusal),
 }
 
 impl ChatSession {
@@ -42,6 +56,7 @@ impl ChatSession {
     ) -> TurnEnd {
         self.history.push(Message::user(input));
         let max = self.config.max_tool_rounds;
+        let mut repeats = Repeats::default();
         let mut round = 0u32;
         loop {
             round += 1;
@@ -49,6 +64,7 @@ impl ChatSession {
                 RoundEnd::Answer(a) => a,
                 RoundEnd::Cancelled => return TurnEnd::Cancelled,
                 RoundEnd::Failed(e) => return TurnEnd::Failed(e),
+                RoundEnd::Refused(r) => return TurnEnd::Refused(r),
             };
             let calls = answer.tool_calls.clone();
             self.history.push(answer.to_message());
@@ -67,11 +83,42 @@ impl ChatSession {
                 }
                 return TurnEnd::RoundLimit(max);
             }
-            for call in &calls {
+            let limit = self.config.max_identical_tool_calls;
+            for (i, call) in calls.iter().enumerate() {
+                if repeats.count(call) >= limit {
+                    self.stop_loop(&calls[i..], limit);
+                    return TurnEnd::LoopStopped {
+                        tool: call.name.clone(),
+                        limit,
+                    };
+                }
                 let result = self.run_tool(call, ui);
                 self.history
                     .push(Message::tool(&call.id, &call.name, result));
             }
+        }
+    }
+
+    /// Answers `calls` without running them (the history stays valid for the next turn)
+    /// and records why.
+    fn stop_loop(&mut self, calls: &[ToolCall], limit: u32) {
+        self.record(
+            AuditEvent::new(EventType::ToolLoopStopped)
+                .tool(&calls[0].name)
+                .outcome(format!(
+                    "the same call ran {limit} times this turn (llm.max_identical_tool_calls)"
+                )),
+        );
+        for call in calls {
+            self.history.push(Message::tool(
+                &call.id,
+                &call.name,
+                format!(
+                    "not run: this turn already ran {limit} identical calls of {}; goshi \
+                     stopped the turn to break a loop",
+                    call.name
+                ),
+            ));
         }
     }
 
@@ -90,7 +137,39 @@ impl ChatSession {
             },
             options,
             no_stream: self.config.no_stream,
+            prompt_cache_key: Some(self.cache_key.clone()),
         }
+    }
+
+    /// Prices the response (settling the request's hold), shows the cost line beside the
+    /// token line, and records the response with its tokens by kind and its cost.
+    fn charge(&mut self, pass: Pass, usage: Option<&Usage>, round: u32, ui: &mut dyn Ui) {
+        let model = self.config.model.clone();
+        let charge = self
+            .meter
+            .as_mut()
+            .and_then(|m| m.after(pass, &model, usage));
+        let Some(u) = usage else {
+            return;
+        };
+        let t = tokens_of(u);
+        let mut detail = json!({
+            "provider": self.backend.provider_name(),
+            "model": model,
+            "round": round,
+            "tokens": {
+                "input": t.input, "cached": t.cached, "cache_write": t.cache_write,
+                "output": t.output, "reasoning": t.reasoning, "total": u.total_tokens,
+            },
+        });
+        if let Some(c) = charge {
+            ui.info(&c.line);
+            for w in &c.warnings {
+                ui.info(&format!("goshi: warning: {w}"));
+            }
+            detail["cost"] = c.audit;
+        }
+        self.record(AuditEvent::new(EventType::LlmResponse).detail(detail));
     }
 
     fn record(&self, event: AuditEvent) {
@@ -106,6 +185,18 @@ impl ChatSession {
         interrupt: &mut Interrupt,
     ) -> RoundEnd {
         let request = self.request();
+        let pass = match self.meter.as_mut().map(|m| m.before(&request)) {
+            None => Pass::default(),
+            Some(Ok(p)) => p,
+            Some(Err(r)) => {
+                self.record(
+                    AuditEvent::new(EventType::BudgetRefused)
+                        .outcome(r.message.clone())
+                        .detail(json!({"model": request.model, "round": round})),
+                );
+                return RoundEnd::Refused(r);
+            }
+        };
         self.record(AuditEvent::new(EventType::LlmRequest).detail(json!({
             "provider": self.backend.provider_name(),
             "model": request.model,
@@ -116,12 +207,16 @@ impl ChatSession {
         let backend = self.backend.clone();
         let started = tokio::select! {
             biased;
-            _ = interrupt() => return RoundEnd::Cancelled,
+            _ = interrupt() => {
+                self.charge(pass, None, round, ui);
+                return RoundEnd::Cancelled;
+            }
             s = backend.stream(&request) => s,
         };
         let mut stream = match started {
             Ok(s) => s,
             Err(e) => {
+                self.charge(pass, None, round, ui);
                 self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()));
                 return RoundEnd::Failed(e);
             }
@@ -170,6 +265,7 @@ impl ChatSession {
                 &self.config.model,
             ));
         }
+        self.charge(pass, turn.usage.as_ref(), round, ui);
         if cancelled || failure.is_some() {
             // Keep what was said; incomplete tool calls are dropped, they cannot run.
             if !turn.text.is_empty() {

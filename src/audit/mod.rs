@@ -58,11 +58,17 @@ pub enum EventType {
     LlmRequest,
     /// The model could not be reached or its answer broke.
     LlmError,
+    /// The model answered: tokens by kind and the cost, with the price table's date.
+    LlmResponse,
+    /// A request was not sent because it could take the spend over a cap.
+    BudgetRefused,
+    /// A turn was stopped because the model repeated an identical tool call.
+    ToolLoopStopped,
 }
 
 impl EventType {
     /// Every type, in the order they are documented.
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 12] = [
         EventType::SessionStart,
         EventType::PermissionGranted,
         EventType::PermissionDenied,
@@ -72,6 +78,9 @@ impl EventType {
         EventType::ProposalApplied,
         EventType::LlmRequest,
         EventType::LlmError,
+        EventType::LlmResponse,
+        EventType::BudgetRefused,
+        EventType::ToolLoopStopped,
     ];
 
     /// The name as stored and as `--type` takes it, e.g. `tool_call`.
@@ -86,6 +95,9 @@ impl EventType {
             EventType::ProposalApplied => "proposal_applied",
             EventType::LlmRequest => "llm_request",
             EventType::LlmError => "llm_error",
+            EventType::LlmResponse => "llm_response",
+            EventType::BudgetRefused => "budget_refused",
+            EventType::ToolLoopStopped => "tool_loop_stopped",
         }
     }
 }

@@ -7,9 +7,11 @@ use clap::Args;
 
 use crate::agent::{self, ChatSession, SessionConfig, TerminalUi, TurnEnd, Ui};
 use crate::audit::{AuditLog, AuditSettings};
-use crate::config::Config;
+use crate::config::{Config, OpenAiServer};
+use crate::cost::{Ledger, Meter};
 use crate::llm::backend::stderr_notifier;
 use crate::llm::{ErrorKind, RequestOptions, ToolChoice};
+use crate::provider::{Concrete, Selection};
 use crate::safety::permissions::{Capability, Permissions, Prompter, TerminalPrompter};
 use crate::selfmodel::SelfModel;
 use crate::tools::{Registry, ToolContext};
@@ -107,7 +109,8 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         None
     };
     let permissions = Permissions::new(allowed, config.safety.auto_confirm_permissions, prompter);
-    let audit = open_audit(config);
+    let session_id = crate::audit::new_session_id();
+    let audit = open_audit(config, &session_id);
     let session_config = SessionConfig {
         model: selection.model.clone(),
         options: RequestOptions {
@@ -123,7 +126,9 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         max_tool_rounds: config.llm.max_tool_rounds,
         no_stream: args.no_stream,
         tools_enabled: true,
+        max_identical_tool_calls: config.llm.max_identical_tool_calls,
     };
+    let meter = meter_for(config, &selection, &session_id);
     let mut session = ChatSession::new(
         selection.backend.clone(),
         session_config,
@@ -134,7 +139,8 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         },
         permissions,
         audit,
-    );
+    )
+    .with_meter(meter);
     let mut ui = TerminalUi::new();
     let mut interrupt = agent::ctrl_c_interrupt();
     match prompt {
@@ -167,10 +173,25 @@ pub fn audit_settings(config: &Config) -> AuditSettings {
     }
 }
 
-fn open_audit(config: &Config) -> Option<AuditLog> {
+/// The cost meter: OpenAI itself is priced; Ollama and compatible servers are local.
+fn meter_for(config: &Config, selection: &Selection, session_id: &str) -> Meter {
+    let local = match selection.concrete {
+        Concrete::Ollama(_) => true,
+        Concrete::OpenAi(_) => config.llm.openai.server == OpenAiServer::Compatible,
+    };
+    Meter::new(
+        selection.provider_name(),
+        local,
+        config.cost.clone(),
+        Ledger::user(),
+        session_id,
+    )
+}
+
+fn open_audit(config: &Config, session_id: &str) -> Option<AuditLog> {
     let settings = audit_settings(config);
     let secrets: Vec<String> = config.llm.openai.api_key.iter().cloned().collect();
-    match AuditLog::open(&settings, &crate::audit::new_session_id(), secrets) {
+    match AuditLog::open(&settings, session_id, secrets) {
         Ok(log) => Some(log),
         Err(e) => {
             eprintln!("goshi: warning: the audit trail is off for this session: {e}");
@@ -193,6 +214,17 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
             ));
             ExitCode::FAILURE
         }
+        TurnEnd::Refused(r) => {
+            ui.info(&format!("goshi: error: {}\n  hint: {}", r.message, r.hint));
+            ExitCode::from(super::EXIT_REFUSED)
+        }
+        TurnEnd::LoopStopped { tool, limit } => {
+            ui.info(&format!(
+                "goshi: error: stopped the turn: the model called {} with the same arguments more than {limit} times (llm.max_identical_tool_calls)\n  hint: ask differently, or raise llm.max_identical_tool_calls in goshi.yaml",
+                crate::text::one_line(tool, 80)
+            ));
+            ExitCode::FAILURE
+        }
         TurnEnd::Failed(e) => {
             ui.info(&format!("goshi: error: {e}"));
             if e.kind == ErrorKind::MissingCredentials {
@@ -205,7 +237,7 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
 }
 
 const HELP: &str =
-    "commands: /help  /tokens (session token totals)  /clear (forget the conversation)  /quit\n\
+    "commands: /help  /tokens (session token totals)  /cost (session cost by model)  /clear (forget the conversation)  /quit\n\
 Ctrl-C stops an answer; Ctrl-C or Ctrl-D at the prompt quits.";
 
 fn repl(
@@ -257,6 +289,13 @@ fn repl(
                     u.responses,
                     session.model()
                 );
+                continue;
+            }
+            "/cost" => {
+                match session.meter() {
+                    Some(m) => println!("{}", m.report()),
+                    None => println!("cost tracking is off"),
+                }
                 continue;
             }
             "/clear" => {

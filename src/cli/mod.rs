@@ -1,10 +1,12 @@
 //! The command line: flags, subcommands, and exit codes.
 //!
-//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 130 interrupted.
+//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 refused before
+//! sending ([`EXIT_REFUSED`]), 130 interrupted.
 
 pub mod audit_cmd;
 mod chat;
 mod config_cmd;
+mod cost_cmd;
 mod doctor;
 pub mod fs_cmd;
 mod models_cmd;
@@ -15,6 +17,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config, EnvVars, Overrides};
+
+/// Exit code 3: goshi refused to send a request (a spending cap; the circuit breaker).
+/// Nothing reached the server.
+pub const EXIT_REFUSED: u8 = 3;
 
 /// goshi: a local-first, safety-minded AI assistant for the terminal.
 #[derive(Parser, Debug)]
@@ -60,6 +66,8 @@ enum Command {
     },
     /// Read the audit trail
     Audit(audit_cmd::AuditArgs),
+    /// What was spent on OpenAI, from the spend ledger: goshi cost [--since 7d] [--by day|model] [--format json]
+    Cost(cost_cmd::CostArgs),
     /// List the models the provider offers
     Models(models_cmd::ModelsArgs),
     /// Check the setup: config, self-model, provider, key, model, audit dir
@@ -101,6 +109,7 @@ pub fn main() -> ExitCode {
             )
         }),
         Command::Audit(args) => with_config(&cli.global, |c| audit_cmd::run(args, &c.audit.dir)),
+        Command::Cost(args) => cost_cmd::run(args),
         Command::Models(args) => with_config(&cli.global, |c| models_cmd::run(args, c)),
         Command::Doctor(args) => doctor::run(args, &cli.global),
         Command::Config { cmd } => with_config(&cli.global, |c| config_cmd::run(cmd, c)),

@@ -19,6 +19,9 @@ pub struct FileConfig {
     /// `audit:` section.
     #[serde(default)]
     pub audit: FileAudit,
+    /// `cost:` section.
+    #[serde(default)]
+    pub cost: Option<super::cost::FileCost>,
 }
 
 /// `llm:`
@@ -49,6 +52,8 @@ pub struct FileLlm {
     pub reasoning_effort: Option<String>,
     /// `llm.max_tool_rounds`
     pub max_tool_rounds: Option<i64>,
+    /// `llm.max_identical_tool_calls`
+    pub max_identical_tool_calls: Option<i64>,
     /// `llm.openai:`
     #[serde(default)]
     pub openai: FileOpenAi,

@@ -24,7 +24,8 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-fn bad(key: &str, message: impl Into<String>) -> ConfigError {
+/// A [`ConfigError`] for `key`.
+pub(super) fn bad(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         key: key.to_string(),
         message: message.into(),
@@ -130,11 +131,38 @@ pub fn load(overrides: &Overrides, env: &EnvVars) -> Result<Config, ConfigError>
     let repo_local = overrides.config.is_none()
         && env.config.is_none()
         && source.as_deref() == Some(Path::new("goshi.yaml"));
+    let repo_sets_cost = file.cost.is_some();
     let mut config = resolve(file, source, overrides, env)?;
     if repo_local {
         restrict_repo_local(&mut config)?;
+        config.cost = user_cost(repo_sets_cost, &mut config.warnings)?;
     }
     Ok(config)
+}
+
+/// The `cost:` settings when a repository's own `goshi.yaml` was read: the user's (from
+/// the user config file), never the repository's. A cloned repository must not be able to
+/// lift the user's caps or price a paid model at zero.
+fn user_cost(
+    repo_sets_cost: bool,
+    warnings: &mut Vec<String>,
+) -> Result<crate::cost::CostSettings, ConfigError> {
+    if repo_sets_cost {
+        warnings.push(
+            "ignoring cost: from ./goshi.yaml: a repository's own config cannot set prices or \
+             spending caps; set them in your user config (~/.config/goshi/goshi.yaml) or pass \
+             --config FILE"
+                .to_string(),
+        );
+    }
+    let user_file = dirs::config_dir()
+        .map(|d| d.join("goshi").join("goshi.yaml"))
+        .filter(|p| p.is_file());
+    let cost = match user_file {
+        Some(p) => read_file(&p)?.cost.unwrap_or_default(),
+        None => Default::default(),
+    };
+    super::cost::resolve_cost(cost)
 }
 
 /// What a repository's own `goshi.yaml` may not do: grant permissions, or point the tools
@@ -244,6 +272,15 @@ pub fn resolve(
     };
     let max_retries = count("llm.max_retries", l.max_retries, 3, 20)?;
     let max_tool_rounds = count("llm.max_tool_rounds", l.max_tool_rounds, 8, 1000)?;
+    let max_identical_tool_calls = count(
+        "llm.max_identical_tool_calls",
+        l.max_identical_tool_calls,
+        DEFAULT_MAX_IDENTICAL_TOOL_CALLS,
+        1000,
+    )?;
+    if max_identical_tool_calls == 0 {
+        return Err(bad("llm.max_identical_tool_calls", "must be at least 1"));
+    }
     if max_tool_rounds == 0 {
         return Err(bad("llm.max_tool_rounds", "must be at least 1"));
     }
@@ -308,6 +345,7 @@ pub fn resolve(
             parallel_tool_calls: l.parallel_tool_calls,
             reasoning_effort,
             max_tool_rounds,
+            max_identical_tool_calls,
             openai,
             local,
         },
@@ -317,6 +355,7 @@ pub fn resolve(
             auto_confirm_permissions: file.safety.auto_confirm_permissions.unwrap_or(false),
         },
         audit,
+        cost: super::cost::resolve_cost(file.cost.unwrap_or_default())?,
         warnings: Vec::new(),
     })
 }

@@ -3,6 +3,7 @@
 //! [`file`] holds the file's shape (every key optional), [`load`] finds the file, applies
 //! the overrides and validates everything into the effective [`Config`].
 
+mod cost;
 mod file;
 mod load;
 
@@ -97,6 +98,8 @@ pub struct LlmConfig {
     pub reasoning_effort: Option<String>,
     /// Model rounds per user turn before the chat loop stops.
     pub max_tool_rounds: u32,
+    /// Calls of one tool with identical arguments that may run in one turn.
+    pub max_identical_tool_calls: u32,
     /// OpenAI settings.
     pub openai: OpenAiConfig,
     /// Ollama settings.
@@ -144,10 +147,15 @@ pub struct Config {
     pub safety: SafetyConfig,
     /// Audit settings.
     pub audit: AuditConfig,
+    /// Cost settings: prices, caps, the warning threshold.
+    pub cost: crate::cost::CostSettings,
     /// Settings that were ignored, and why (shown once on stderr).
     #[serde(skip)]
     pub warnings: Vec<String>,
 }
+
+/// The default `llm.max_identical_tool_calls`.
+pub const DEFAULT_MAX_IDENTICAL_TOOL_CALLS: u32 = 2;
 
 /// The default token limit.
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;

@@ -2,18 +2,40 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Token counts of one response.
+/// Token counts of one response, every kind the server reported.
+///
+/// `cached_tokens` and `cache_write_tokens` are parts of `prompt_tokens`;
+/// `reasoning_tokens` is part of `completion_tokens` (and billed as output).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Usage {
-    /// Tokens in the prompt.
+    /// Tokens in the prompt (cached and cache-write tokens included).
     pub prompt_tokens: u64,
-    /// Tokens in the answer.
+    /// Tokens in the answer (reasoning tokens included).
     pub completion_tokens: u64,
     /// Their total, as the server reported it.
     pub total_tokens: u64,
+    /// Prompt tokens served from the provider's prompt cache.
+    #[serde(default)]
+    pub cached_tokens: u64,
+    /// Prompt tokens written to the provider's prompt cache.
+    #[serde(default)]
+    pub cache_write_tokens: u64,
+    /// Answer tokens the model spent reasoning.
+    #[serde(default)]
+    pub reasoning_tokens: u64,
 }
 
 impl Usage {
+    /// No tokens at all (usable in `const` contexts, unlike `Default`).
+    pub const ZERO: Usage = Usage {
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        total_tokens: 0,
+        cached_tokens: 0,
+        cache_write_tokens: 0,
+        reasoning_tokens: 0,
+    };
+
     /// Adds another usage to this one.
     pub fn add(&mut self, other: &Usage) {
         // Saturating: the numbers come from the server, which may send anything.
@@ -22,6 +44,11 @@ impl Usage {
             .completion_tokens
             .saturating_add(other.completion_tokens);
         self.total_tokens = self.total_tokens.saturating_add(other.total_tokens);
+        self.cached_tokens = self.cached_tokens.saturating_add(other.cached_tokens);
+        self.cache_write_tokens = self
+            .cache_write_tokens
+            .saturating_add(other.cache_write_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_add(other.reasoning_tokens);
     }
 }
 

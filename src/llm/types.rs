@@ -161,4 +161,7 @@ pub struct ChatRequest {
     /// Ask the server for one complete answer instead of a stream (`--no-stream`); the
     /// backend still hands it over as the same events.
     pub no_stream: bool,
+    /// One key per conversation that routes its requests to the same prompt cache
+    /// (`prompt_cache_key`; sent to OpenAI itself only). Random, never derived from secrets.
+    pub prompt_cache_key: Option<String>,
 }

@@ -38,6 +38,7 @@ mod tests {
             prompt_tokens: u64::MAX,
             completion_tokens: u64::MAX,
             total_tokens: u64::MAX,
+            ..Usage::ZERO
         };
         let mut s = SessionUsage::default();
         s.record(&huge);
@@ -51,6 +52,7 @@ mod tests {
             prompt_tokens: 12,
             completion_tokens: 3,
             total_tokens: 15,
+            ..Usage::ZERO
         };
         assert_eq!(
             token_line("OpenAI", &u, "gpt-4o"),

@@ -94,6 +94,7 @@ fn usage(p: u64, c: u64) -> StreamEvent {
         prompt_tokens: p,
         completion_tokens: c,
         total_tokens: p + c,
+        ..Usage::ZERO
     })
 }
 
@@ -125,6 +126,7 @@ fn text_turn() -> AssistantTurn {
             prompt_tokens: 12,
             completion_tokens: 30,
             total_tokens: 42,
+            ..Usage::ZERO
         }),
         finish: Some(FinishReason::Stop),
         opaque: vec![],
@@ -167,6 +169,7 @@ fn tool_turn(ids: [&str; 2]) -> AssistantTurn {
             prompt_tokens: 20,
             completion_tokens: 5,
             total_tokens: 25,
+            ..Usage::ZERO
         }),
         finish: Some(FinishReason::ToolCalls),
         opaque: vec![],

@@ -44,6 +44,7 @@ fn request(model: &str) -> ChatRequest {
             ..Default::default()
         },
         no_stream: false,
+        prompt_cache_key: None,
     }
 }
 
@@ -101,6 +102,7 @@ const USAGE: StreamEvent = StreamEvent::Usage(Usage {
     prompt_tokens: 12,
     completion_tokens: 30,
     total_tokens: 42,
+    ..Usage::ZERO
 });
 
 #[tokio::test]
@@ -202,7 +204,8 @@ async fn two_tool_calls_with_object_arguments_get_ids() {
         Some(Usage {
             prompt_tokens: 12,
             completion_tokens: 30,
-            total_tokens: 42
+            total_tokens: 42,
+            ..Usage::ZERO
         })
     );
     assert!(notes.lock().unwrap().is_empty());

@@ -69,6 +69,7 @@ fn crlf_events() -> Vec<StreamEvent> {
             prompt_tokens: 9,
             completion_tokens: 4,
             total_tokens: 13,
+            ..Usage::ZERO
         }),
     ]
 }
@@ -257,6 +258,7 @@ async fn usage_event_and_token_line_match_the_servers_numbers() {
         prompt_tokens: 1234,
         completion_tokens: 56,
         total_tokens: 1290,
+        ..Usage::ZERO
     };
     assert_eq!(
         events,
@@ -294,7 +296,8 @@ async fn usage_event_and_token_line_match_the_servers_numbers() {
         Usage {
             prompt_tokens: 3,
             completion_tokens: 4,
-            total_tokens: 7
+            total_tokens: 7,
+            ..Usage::ZERO
         }
     );
     assert_eq!(
@@ -352,7 +355,8 @@ async fn quirks_of_real_servers_are_tolerated() {
             StreamEvent::Usage(Usage {
                 prompt_tokens: 7,
                 completion_tokens: 3,
-                total_tokens: 10
+                total_tokens: 10,
+                ..Usage::ZERO
             }),
         ]
     );

@@ -155,7 +155,8 @@ async fn interleaved_parallel_tool_calls_accumulate() {
             StreamEvent::Usage(Usage {
                 prompt_tokens: 50,
                 completion_tokens: 20,
-                total_tokens: 70
+                total_tokens: 70,
+                ..Usage::ZERO
             }),
         ]
     );
@@ -283,6 +284,7 @@ fn tool_answer_events() -> Vec<StreamEvent> {
             prompt_tokens: 20,
             completion_tokens: 10,
             total_tokens: 30,
+            ..Usage::ZERO
         }),
     ]
 }

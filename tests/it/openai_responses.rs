@@ -74,6 +74,7 @@ fn request(messages: Vec<Message>) -> ChatRequest {
             ..Default::default()
         },
         no_stream: false,
+        prompt_cache_key: None,
     }
 }
 
@@ -163,6 +164,7 @@ fn usage(prompt: u64, completion: u64) -> Usage {
         prompt_tokens: prompt,
         completion_tokens: completion,
         total_tokens: prompt + completion,
+        ..Usage::ZERO
     }
 }
 

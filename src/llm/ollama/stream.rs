@@ -122,6 +122,7 @@ impl OllamaStreamDecoder {
                     prompt_tokens: prompt,
                     completion_tokens: completion,
                     total_tokens: prompt.saturating_add(completion),
+                    ..Usage::ZERO
                 })));
             }
         }
@@ -297,6 +298,7 @@ mod tests {
                 prompt_tokens: 5,
                 completion_tokens: 2,
                 total_tokens: 7,
+                ..Usage::ZERO
             }),
         ];
         let bytes = TOOLS.as_bytes();

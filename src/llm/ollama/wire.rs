@@ -143,6 +143,7 @@ mod tests {
                 ..Default::default()
             },
             no_stream: false,
+            prompt_cache_key: None,
         };
         let b = chat_body(&req, &names, true);
         assert_eq!(b["stream"], true);

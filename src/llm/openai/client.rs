@@ -55,7 +55,8 @@ impl std::fmt::Debug for OpenAiSettings {
 }
 
 /// Parameters goshi adds on its own, which it may drop when a server refuses them.
-const DROPPABLE: [&str; 5] = [
+const DROPPABLE: [&str; 6] = [
+    "prompt_cache_key",
     "temperature",
     "frequency_penalty",
     "presence_penalty",
@@ -212,6 +213,12 @@ impl OpenAiBackend {
             o.reasoning_effort.as_ref().map(|t| json!(t)),
         );
         opt("seed", o.seed.map(|t| json!(t)));
+        if self.is_openai() {
+            opt(
+                "prompt_cache_key",
+                req.prompt_cache_key.as_ref().map(|k| json!(k)),
+            );
+        }
         if !req.tools.is_empty() {
             opt(
                 "parallel_tool_calls",
@@ -402,7 +409,16 @@ impl OpenAiBackend {
     /// The Responses API request body.
     pub fn responses_body(&self, req: &ChatRequest, names: &ToolNameMap) -> Value {
         let dropped = self.session().dropped.clone();
-        responses::responses_body(req, names, &dropped)
+        let mut body = responses::responses_body(req, names, &dropped);
+        // Compatible servers may refuse what they do not know; only OpenAI gets the key.
+        if let (true, Some(k), Some(map)) = (
+            self.is_openai() && !dropped.contains("prompt_cache_key"),
+            &req.prompt_cache_key,
+            body.as_object_mut(),
+        ) {
+            map.insert("prompt_cache_key".into(), json!(k));
+        }
+        body
     }
 
     async fn responses_stream(&self, req: &ChatRequest) -> Result<EventStream, LlmError> {

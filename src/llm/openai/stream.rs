@@ -63,7 +63,8 @@ struct FunctionDelta<'a> {
     arguments: Option<Cow<'a, str>>,
 }
 
-/// The `usage` object (shared with non-streamed answers).
+/// The `usage` object (shared with non-streamed answers). Unknown fields are ignored, and
+/// so are details of the wrong type: a server's odd extension must not break an answer.
 #[derive(Deserialize, Default)]
 pub struct WireUsage {
     /// Prompt tokens.
@@ -75,17 +76,54 @@ pub struct WireUsage {
     /// Total.
     #[serde(default)]
     pub total_tokens: Option<u64>,
+    /// `prompt_tokens_details`: `cached_tokens`, `cache_write_tokens`.
+    #[serde(default, deserialize_with = "lenient")]
+    pub prompt_tokens_details: Option<TokenDetails>,
+    /// `completion_tokens_details`: `reasoning_tokens`.
+    #[serde(default, deserialize_with = "lenient")]
+    pub completion_tokens_details: Option<TokenDetails>,
+}
+
+/// The breakdown objects of a usage (`*_tokens_details`), on both protocols.
+#[derive(Deserialize, Default, Clone, Copy)]
+pub struct TokenDetails {
+    /// Tokens served from the prompt cache.
+    #[serde(default, deserialize_with = "lenient_count")]
+    pub cached_tokens: u64,
+    /// Tokens written to the prompt cache.
+    #[serde(default, deserialize_with = "lenient_count")]
+    pub cache_write_tokens: u64,
+    /// Reasoning tokens.
+    #[serde(default, deserialize_with = "lenient_count")]
+    pub reasoning_tokens: u64,
+}
+
+/// A details object, or None when it is missing, null or not an object.
+pub fn lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<TokenDetails>, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(TokenDetails::deserialize(v).ok())
+}
+
+/// A count, or 0 when it is null, negative or not a number.
+fn lenient_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(v.as_u64().unwrap_or(0))
 }
 
 impl WireUsage {
     /// Ours.
     pub fn to_usage(&self) -> Usage {
+        let prompt = self.prompt_tokens_details.unwrap_or_default();
+        let completion = self.completion_tokens_details.unwrap_or_default();
         Usage {
             prompt_tokens: self.prompt_tokens,
             completion_tokens: self.completion_tokens,
             total_tokens: self
                 .total_tokens
                 .unwrap_or(self.prompt_tokens.saturating_add(self.completion_tokens)),
+            cached_tokens: prompt.cached_tokens,
+            cache_write_tokens: prompt.cache_write_tokens,
+            reasoning_tokens: completion.reasoning_tokens,
         }
     }
 }
@@ -433,7 +471,8 @@ mod tests {
                 StreamEvent::Usage(Usage {
                     prompt_tokens: 5,
                     completion_tokens: 2,
-                    total_tokens: 7
+                    total_tokens: 7,
+                    ..Usage::ZERO
                 }),
             ]
         );
@@ -450,7 +489,8 @@ mod tests {
             vec![Ok(StreamEvent::Usage(Usage {
                 prompt_tokens: u64::MAX,
                 completion_tokens: 2,
-                total_tokens: u64::MAX
+                total_tokens: u64::MAX,
+                ..Usage::ZERO
             }))]
         );
     }

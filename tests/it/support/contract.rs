@@ -361,6 +361,7 @@ pub fn request() -> ChatRequest {
             ..Default::default()
         },
         no_stream: false,
+        prompt_cache_key: None,
     }
 }
 

@@ -95,6 +95,7 @@ pub fn request(model: &str) -> ChatRequest {
             ..Default::default()
         },
         no_stream: false,
+        prompt_cache_key: None,
     }
 }
 

@@ -173,6 +173,7 @@ mod tests {
                 ..Default::default()
             },
             no_stream: false,
+            prompt_cache_key: None,
         }
     }
 

@@ -11,6 +11,7 @@ use crate::llm::backend::WireDecoder;
 use crate::llm::error::{ErrorKind, LlmError};
 use crate::llm::events::{FinishReason, StreamEvent, Usage};
 use crate::llm::openai::errors::stream_error;
+use crate::llm::openai::stream::{lenient, TokenDetails};
 use crate::llm::sse::{SseDecoder, SseEvent};
 use crate::llm::toolname::ToolNameMap;
 
@@ -66,6 +67,10 @@ struct WireUsage {
     output_tokens: u64,
     #[serde(default)]
     total_tokens: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    input_tokens_details: Option<TokenDetails>,
+    #[serde(default, deserialize_with = "lenient")]
+    output_tokens_details: Option<TokenDetails>,
 }
 
 /// One function call of the answer, found again by item id or output index.
@@ -363,13 +368,20 @@ impl ResponsesStreamDecoder {
         {
             None => {}
             Some(u) => match WireUsage::deserialize(u) {
-                Ok(u) => out.push_back(Ok(StreamEvent::Usage(Usage {
-                    prompt_tokens: u.input_tokens,
-                    completion_tokens: u.output_tokens,
-                    total_tokens: u
-                        .total_tokens
-                        .unwrap_or(u.input_tokens.saturating_add(u.output_tokens)),
-                }))),
+                Ok(u) => {
+                    let input = u.input_tokens_details.unwrap_or_default();
+                    let output = u.output_tokens_details.unwrap_or_default();
+                    out.push_back(Ok(StreamEvent::Usage(Usage {
+                        prompt_tokens: u.input_tokens,
+                        completion_tokens: u.output_tokens,
+                        total_tokens: u
+                            .total_tokens
+                            .unwrap_or(u.input_tokens.saturating_add(u.output_tokens)),
+                        cached_tokens: input.cached_tokens,
+                        cache_write_tokens: input.cache_write_tokens,
+                        reasoning_tokens: output.reasoning_tokens,
+                    })))
+                }
                 Err(e) => out.push_back(Err(LlmError::protocol(format!(
                     "the server sent malformed token usage ({e})"
                 ))

@@ -90,6 +90,7 @@ fn call_events() -> Vec<StreamEvent> {
             prompt_tokens: 10,
             completion_tokens: 4,
             total_tokens: 14,
+            ..Usage::ZERO
         }),
     ]
 }
@@ -153,7 +154,8 @@ fn incomplete_reasons() {
             StreamEvent::Usage(Usage {
                 prompt_tokens: 1,
                 completion_tokens: 2,
-                total_tokens: 3
+                total_tokens: 3,
+                ..Usage::ZERO
             })
         );
     }
