@@ -211,16 +211,18 @@ fn fs_write_without_fs_write_is_denied_and_nothing_is_stored() {
             [
                 "session_start",
                 "llm_request",
+                "llm_response",
                 "tool_call",
                 "permission_denied",
                 "tool_result",
-                "llm_request"
+                "llm_request",
+                "llm_response"
             ],
             "{b:?}"
         );
-        assert_eq!(events[3]["tool"], "fs.write");
-        assert_eq!(events[3]["outcome"], "not a terminal");
-        assert_eq!(events[4]["outcome"], short.as_str());
+        assert_eq!(events[4]["tool"], "fs.write");
+        assert_eq!(events[4]["outcome"], "not a terminal");
+        assert_eq!(events[5]["outcome"], short.as_str());
     }
 }
 
@@ -245,17 +247,19 @@ fn fs_write_with_allow_stores_a_proposal_that_fs_apply_writes() {
             [
                 "session_start",
                 "llm_request",
+                "llm_response",
                 "tool_call",
                 "permission_granted",
                 "proposal_created",
                 "tool_result",
-                "llm_request"
+                "llm_request",
+                "llm_response"
             ],
             "{b:?}"
         );
-        assert_eq!(events[3]["outcome"], "allowed by --allow");
-        assert_eq!(events[5]["outcome"], "ok");
-        let id = events[4]["outcome"].as_str().unwrap().to_string();
+        assert_eq!(events[4]["outcome"], "allowed by --allow");
+        assert_eq!(events[6]["outcome"], "ok");
+        let id = events[5]["outcome"].as_str().unwrap().to_string();
         let files = chat.proposal_files();
         assert_eq!(files.len(), 1, "{b:?}");
         assert_eq!(
@@ -310,6 +314,7 @@ fn the_audit_trail_records_the_turn_and_never_the_key() {
             [
                 "session_start",
                 "llm_request",
+                "llm_response",
                 "tool_call",
                 "permission_granted",
                 "tool_result",
@@ -320,7 +325,8 @@ fn the_audit_trail_records_the_turn_and_never_the_key() {
                 "permission_granted",
                 "proposal_created",
                 "tool_result",
-                "llm_request"
+                "llm_request",
+                "llm_response"
             ],
             "{b:?}"
         );
@@ -331,31 +337,31 @@ fn the_audit_trail_records_the_turn_and_never_the_key() {
         assert_eq!(events[1]["detail"]["round"], 1);
         assert_eq!(events[1]["detail"]["messages"], 2);
         assert_eq!(events[1]["detail"]["tools_offered"], 3);
-        assert_eq!(events[12]["detail"]["round"], 2);
-        assert_eq!(events[12]["detail"]["messages"], 6);
-        assert_eq!(events[2]["tool"], "fs.read");
-        assert_eq!(events[2]["args"], json!({"path": "a.txt"}));
+        assert_eq!(events[13]["detail"]["round"], 2);
+        assert_eq!(events[13]["detail"]["messages"], 6);
+        assert_eq!(events[3]["tool"], "fs.read");
+        assert_eq!(events[3]["args"], json!({"path": "a.txt"}));
         assert_eq!(
-            events[2]["detail"]["call_id"],
+            events[3]["detail"]["call_id"],
             b.call_id(&call("r1", "", ""), 0)
         );
-        assert_eq!(events[3]["outcome"], "auto_confirm_permissions");
-        assert_eq!(events[4]["outcome"], "ok");
+        assert_eq!(events[4]["outcome"], "auto_confirm_permissions");
+        assert_eq!(events[5]["outcome"], "ok");
         assert_eq!(
-            events[5]["args"],
+            events[6]["args"],
             json!({"path": format!("notes-{MASK}.txt")}),
             "{b:?}"
         );
         assert!(
-            events[7]["outcome"]
+            events[8]["outcome"]
                 .as_str()
                 .unwrap()
                 .starts_with("error: "),
             "{b:?}: {}",
-            events[7]
+            events[8]
         );
-        assert_eq!(events[8]["tool"], "fs.write");
-        assert_eq!(events[11]["outcome"], "ok");
+        assert_eq!(events[9]["tool"], "fs.write");
+        assert_eq!(events[12]["outcome"], "ok");
 
         #[cfg(unix)]
         {

@@ -1,6 +1,6 @@
 //! The one hermetic way to run the built `goshi` binary in a test: none of the
 //! developer's goshi, OpenAI, Ollama or proxy settings leak in, and HOME and the XDG
-//! config and cache dirs point at a temporary directory. Also a [`Sandbox`] (a temporary
+//! config, cache and data dirs (the spend ledger) point at a temporary directory. Also a [`Sandbox`] (a temporary
 //! working directory with its own empty home) and [`Run`], what a finished run printed.
 //!
 //! Every test module that runs the binary uses it as `crate::support::hermetic`.
@@ -55,7 +55,8 @@ pub fn std_goshi_cmd_with_home(dir: &Path, home: &Path) -> std::process::Command
     }
     cmd.env("HOME", home)
         .env("XDG_CONFIG_HOME", home)
-        .env("XDG_CACHE_HOME", home);
+        .env("XDG_CACHE_HOME", home)
+        .env("XDG_DATA_HOME", home);
     cmd
 }
 
