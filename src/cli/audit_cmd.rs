@@ -199,20 +199,13 @@ fn cell(text: Option<&str>, max: usize) -> String {
     let Some(text) = text.filter(|t| !t.is_empty()) else {
         return "-".to_string();
     };
-    let mut clean = String::with_capacity(text.len());
-    for ch in text.chars() {
-        if ch.is_control() {
-            clean.extend(ch.escape_default());
-        } else {
-            clean.push(ch);
-        }
-    }
+    let clean = crate::text::sanitize::line(text);
     if clean.chars().count() > max {
         let mut cut: String = clean.chars().take(max.saturating_sub(1)).collect();
         cut.push('…');
         cut
     } else {
-        clean
+        clean.into_owned()
     }
 }
 
@@ -343,7 +336,7 @@ mod tests {
         // The ARGS column starts at the same place on every line.
         let col = lines[0].find("ARGS").unwrap();
         assert_eq!(&lines[2][col..col + 24], r#"{"path":"src/main.rs"}  "#);
-        assert!(lines[2].ends_with(r"ok\u{1b}[31m\nred"), "{}", lines[2]);
+        assert!(lines[2].ends_with(r"ok\x1b[31m\nred"), "{}", lines[2]);
         assert!(!lines.iter().any(|l| l.contains('\x1b') || l.contains('\n')));
         let cut = format!("{}…", "x".repeat(ARGS_MAX - 1));
         assert!(lines[3].contains(&cut), "{}", lines[3]);

@@ -486,7 +486,7 @@ mod tests {
 
     #[test]
     fn sanitize_escapes_control_characters() {
-        assert_eq!(sanitize("a\x1b[2Jb\n"), "a\\u{1b}[2Jb\\n");
+        assert_eq!(sanitize("a\x1b[2Jb\n"), "a\\x1b[2Jb\\n");
         assert_eq!(sanitize(&"x".repeat(300)).chars().count(), 201);
     }
 }
