@@ -5,14 +5,15 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::agent::{self, ChatSession, SessionConfig, TerminalUi, TurnEnd, Ui};
+use super::terminal::{self, Screen, TerminalPrompter, TerminalUi};
+use crate::agent::{self, ChatSession, SessionConfig, TurnEnd, Ui};
 use crate::audit::{AuditLog, AuditSettings};
-use crate::config::{Config, OpenAiServer};
+use crate::config::{Config, OpenAiServer, ToolChoice};
 use crate::cost::{Ledger, Meter};
 use crate::llm::backend::stderr_notifier;
-use crate::llm::{ErrorKind, RequestOptions, ToolChoice};
+use crate::llm::{ErrorKind, RequestOptions};
 use crate::provider::{Concrete, Selection};
-use crate::safety::permissions::{Capability, Permissions, Prompter, TerminalPrompter};
+use crate::safety::permissions::{Capability, Permissions, Prompter};
 use crate::selfmodel::SelfModel;
 use crate::tools::{Registry, ToolContext};
 
@@ -31,12 +32,13 @@ pub struct ChatArgs {
 
 /// Runs `goshi chat`.
 pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
+    let screen = Screen::stdio();
     let mut allowed = Vec::new();
     for a in &args.allow {
         match Capability::parse_allow(a) {
             Some(c) => allowed.push(c),
             None => {
-                super::error(
+                screen.error(
                     &format!("--allow {a:?} names no capability"),
                     Some("use --allow fs.read (reading and listing files) or --allow fs.write (proposing writes)"),
                 );
@@ -45,9 +47,9 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         }
     }
     let registry = Registry::builtin();
-    if let ToolChoice::Named(name) = ToolChoice::parse(&config.llm.tool_choice) {
-        if registry.capability_of(&name).is_none() {
-            super::error(
+    if let ToolChoice::Tool(name) = &config.llm.tool_choice {
+        if registry.capability_of(name).is_none() {
+            screen.error(
                 &format!("invalid configuration: llm.tool_choice: there is no tool named {name:?}"),
                 Some(&format!(
                     "use auto, required, none, or one of: {}",
@@ -60,7 +62,7 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
     let self_model = match SelfModel::load(&config.repo_root) {
         Ok(m) => m,
         Err(e) => {
-            super::error(&e, None);
+            screen.error(&e, None);
             return ExitCode::from(2);
         }
     };
@@ -70,11 +72,11 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
     } else if !stdin_tty {
         let mut text = String::new();
         if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-            super::error(&format!("could not read the prompt from stdin: {e}"), None);
+            screen.error(&format!("could not read the prompt from stdin: {e}"), None);
             return ExitCode::from(2);
         }
         if text.trim().is_empty() {
-            super::error(
+            screen.error(
                 "no prompt: stdin was empty",
                 Some("pass a prompt: goshi chat \"your question\", or pipe one in"),
             );
@@ -91,7 +93,7 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
     let selection = match rt.block_on(crate::provider::select(config, notify)) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("goshi: error: {e}");
+            screen.error(&e.to_string(), None);
             return if e.kind == ErrorKind::MissingCredentials {
                 ExitCode::from(2)
             } else {
@@ -99,18 +101,18 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
             };
         }
     };
-    eprintln!("goshi: {}", selection.describe());
+    screen.notice(&selection.describe());
 
     // Asking needs a person at a terminal; otherwise only --allow and
     // safety.auto_confirm_permissions grant anything.
     let prompter: Option<Box<dyn Prompter>> = if stdin_tty {
-        Some(Box::new(TerminalPrompter))
+        Some(Box::new(TerminalPrompter::new(screen.clone())))
     } else {
         None
     };
     let permissions = Permissions::new(allowed, config.safety.auto_confirm_permissions, prompter);
     let session_id = crate::audit::new_session_id();
-    let audit = open_audit(config, &session_id);
+    let audit = open_audit(config, &screen, &session_id);
     let session_config = SessionConfig {
         model: selection.model.clone(),
         options: RequestOptions {
@@ -118,7 +120,7 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
             max_tokens: config.llm.max_tokens,
             frequency_penalty: config.llm.frequency_penalty,
             presence_penalty: config.llm.presence_penalty,
-            tool_choice: ToolChoice::parse(&config.llm.tool_choice),
+            tool_choice: (&config.llm.tool_choice).into(),
             parallel_tool_calls: config.llm.parallel_tool_calls,
             reasoning_effort: config.llm.reasoning_effort.clone(),
             seed: None,
@@ -141,8 +143,8 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         audit,
     )
     .with_meter(meter);
-    let mut ui = TerminalUi::new();
-    let mut interrupt = agent::ctrl_c_interrupt();
+    let mut ui = TerminalUi::new(screen.clone());
+    let mut interrupt = terminal::ctrl_c_interrupt();
     match prompt {
         Some(p) => {
             let end = rt.block_on(session.run_turn(&p, &mut ui, &mut interrupt));
@@ -151,6 +153,7 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         None => repl(
             &rt,
             &mut session,
+            &screen,
             &mut ui,
             &mut interrupt,
             self_model.greeting.as_deref(),
@@ -163,11 +166,7 @@ pub fn audit_settings(config: &Config) -> AuditSettings {
     AuditSettings {
         dir: config.audit.dir.clone(),
         redact: config.audit.redact,
-        tool_arguments_style: config
-            .audit
-            .tool_arguments_style
-            .parse()
-            .unwrap_or_default(),
+        tool_arguments_style: config.audit.tool_arguments_style.into(),
         retention_days: config.audit.retention_days,
         max_sessions: config.audit.max_sessions,
     }
@@ -188,13 +187,13 @@ fn meter_for(config: &Config, selection: &Selection, session_id: &str) -> Meter 
     )
 }
 
-fn open_audit(config: &Config, session_id: &str) -> Option<AuditLog> {
+fn open_audit(config: &Config, screen: &Screen, session_id: &str) -> Option<AuditLog> {
     let settings = audit_settings(config);
     let secrets: Vec<String> = config.llm.openai.api_key.iter().cloned().collect();
     match AuditLog::open(&settings, session_id, secrets) {
         Ok(log) => Some(log),
         Err(e) => {
-            eprintln!("goshi: warning: the audit trail is off for this session: {e}");
+            screen.warning(&format!("the audit trail is off for this session: {e}"));
             None
         }
     }
@@ -243,6 +242,7 @@ Ctrl-C stops an answer; Ctrl-C or Ctrl-D at the prompt quits.";
 fn repl(
     rt: &tokio::runtime::Runtime,
     session: &mut ChatSession,
+    screen: &Screen,
     ui: &mut TerminalUi,
     interrupt: &mut agent::Interrupt,
     greeting: Option<&str>,
@@ -250,21 +250,22 @@ fn repl(
     let mut editor = match rustyline::DefaultEditor::new() {
         Ok(e) => e,
         Err(e) => {
-            super::error(&format!("could not start line editing: {e}"), None);
+            screen.error(&format!("could not start line editing: {e}"), None);
             return ExitCode::FAILURE;
         }
     };
     if let Some(g) = greeting {
-        println!("{g}");
+        let _ = screen.out_line(g);
     }
     loop {
+        screen.before_input();
         let line = match editor.readline("> ") {
             Ok(l) => l,
             Err(
                 rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof,
             ) => return ExitCode::SUCCESS,
             Err(e) => {
-                super::error(&format!("reading input failed: {e}"), None);
+                screen.error(&format!("reading input failed: {e}"), None);
                 return ExitCode::FAILURE;
             }
         };
@@ -276,35 +277,35 @@ fn repl(
         match input {
             "/quit" | "/exit" | "/q" => return ExitCode::SUCCESS,
             "/help" | "/?" => {
-                println!("{HELP}");
+                let _ = screen.out_line(HELP);
                 continue;
             }
             "/tokens" => {
                 let u = session.usage();
-                println!(
+                let _ = screen.out_line(&format!(
                     "session tokens: prompt={}, completion={}, total={} over {} responses (model: {})",
                     u.total.prompt_tokens,
                     u.total.completion_tokens,
                     u.total.total_tokens,
                     u.responses,
                     session.model()
-                );
+                ));
                 continue;
             }
             "/cost" => {
-                match session.meter() {
-                    Some(m) => println!("{}", m.report()),
-                    None => println!("cost tracking is off"),
-                }
+                let report = session
+                    .meter()
+                    .map_or_else(|| "cost tracking is off".to_string(), |m| m.report());
+                let _ = screen.out_line(&report);
                 continue;
             }
             "/clear" => {
                 session.clear();
-                println!("(conversation cleared)");
+                let _ = screen.out_line("(conversation cleared)");
                 continue;
             }
             s if s.starts_with('/') => {
-                println!("unknown command {s}; {HELP}");
+                let _ = screen.out_line(&format!("unknown command {s}; {HELP}"));
                 continue;
             }
             _ => {}
