@@ -28,4 +28,5 @@ mod openai_responses;
 mod openai_server_quirks;
 mod proxy_cli;
 mod real_server;
+mod real_server_cost;
 mod real_server_tools;
