@@ -9,7 +9,8 @@ use super::{ChatSession, Interrupt, Ui};
 use crate::audit::{AuditEvent, EventType};
 use crate::llm::usage::token_line;
 use crate::llm::{
-    Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, StreamEvent, ToolCall,
+    Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, ParsedArguments,
+    StreamEvent, ToolCall,
 };
 use crate::text::one_line;
 
@@ -201,14 +202,20 @@ impl ChatSession {
     /// Runs one tool call (permission, validation, execution) and returns the text that
     /// goes back to the model. Refusals and failures are results too.
     fn run_tool(&mut self, call: &ToolCall, ui: &mut dyn Ui) -> String {
-        let summary = self.registry.summarize_args(&call.name, &call.arguments);
+        // Parsed once; the summary, the audit record and the tool all use this.
+        let args = call.parse_arguments();
+        let summary = self.registry.summarize_value(&call.name, args.json());
+        let logged = match args.json() {
+            Some(v) => v.clone(),
+            None => json!(call.arguments),
+        };
         self.record(
             AuditEvent::new(EventType::ToolCall)
                 .tool(&call.name)
-                .args(serde_json::from_str(&call.arguments).unwrap_or(json!(call.arguments)))
+                .args(logged)
                 .detail(json!({"call_id": call.id})),
         );
-        let outcome = self.check_and_run(call, &summary, ui);
+        let outcome = self.check_and_run(call, args, &summary, ui);
         let (ok, text) = match outcome {
             ControlFlow::Continue(out) => (true, out),
             ControlFlow::Break(err) => (false, err),
@@ -231,6 +238,7 @@ impl ChatSession {
     fn check_and_run(
         &mut self,
         call: &ToolCall,
+        args: ParsedArguments,
         summary: &str,
         ui: &mut dyn Ui,
     ) -> ControlFlow<String, String> {
@@ -250,10 +258,13 @@ impl ChatSession {
                 known.join(", ")
             ));
         };
-        if let Err(msg) = call.parsed_arguments() {
-            ui.tool_start(&shown_name, summary);
-            return ControlFlow::Break(format!("error: {msg}"));
-        }
+        let args = match args.into_object() {
+            Ok(v) => v,
+            Err(msg) => {
+                ui.tool_start(&shown_name, summary);
+                return ControlFlow::Break(format!("error: {msg}"));
+            }
+        };
         ui.end_answer();
         let decision = self.permissions.check(cap, &call.name, summary);
         ui.tool_start(&shown_name, summary);
@@ -272,10 +283,7 @@ impl ChatSession {
                 .tool(&call.name)
                 .outcome(decision.how.to_string()),
         );
-        match self
-            .registry
-            .run(&call.name, &call.arguments, &self.tool_ctx)
-        {
+        match self.registry.run_value(&call.name, args, &self.tool_ctx) {
             Ok(out) => {
                 if let Some(id) = &out.proposal_id {
                     self.record(

@@ -8,9 +8,9 @@ use clap::Args;
 use super::terminal::{self, Screen, TerminalPrompter, TerminalUi};
 use crate::agent::{self, ChatSession, SessionConfig, TurnEnd, Ui};
 use crate::audit::{AuditLog, AuditSettings};
-use crate::config::Config;
+use crate::config::{Config, ToolChoice};
 use crate::llm::backend::stderr_notifier;
-use crate::llm::{ErrorKind, RequestOptions, ToolChoice};
+use crate::llm::{ErrorKind, RequestOptions};
 use crate::safety::permissions::{Capability, Permissions, Prompter};
 use crate::selfmodel::SelfModel;
 use crate::tools::{Registry, ToolContext};
@@ -45,8 +45,8 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         }
     }
     let registry = Registry::builtin();
-    if let ToolChoice::Named(name) = ToolChoice::parse(&config.llm.tool_choice) {
-        if registry.capability_of(&name).is_none() {
+    if let ToolChoice::Tool(name) = &config.llm.tool_choice {
+        if registry.capability_of(name).is_none() {
             screen.error(
                 &format!("invalid configuration: llm.tool_choice: there is no tool named {name:?}"),
                 Some(&format!(
@@ -117,7 +117,7 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
             max_tokens: config.llm.max_tokens,
             frequency_penalty: config.llm.frequency_penalty,
             presence_penalty: config.llm.presence_penalty,
-            tool_choice: ToolChoice::parse(&config.llm.tool_choice),
+            tool_choice: (&config.llm.tool_choice).into(),
             parallel_tool_calls: config.llm.parallel_tool_calls,
             reasoning_effort: config.llm.reasoning_effort.clone(),
             seed: None,
@@ -160,11 +160,7 @@ pub fn audit_settings(config: &Config) -> AuditSettings {
     AuditSettings {
         dir: config.audit.dir.clone(),
         redact: config.audit.redact,
-        tool_arguments_style: config
-            .audit
-            .tool_arguments_style
-            .parse()
-            .unwrap_or_default(),
+        tool_arguments_style: config.audit.tool_arguments_style.into(),
         retention_days: config.audit.retention_days,
         max_sessions: config.audit.max_sessions,
     }

@@ -247,13 +247,10 @@ pub fn resolve(
     if max_tool_rounds == 0 {
         return Err(bad("llm.max_tool_rounds", "must be at least 1"));
     }
-    let tool_choice = l.tool_choice.unwrap_or_else(|| "auto".into());
-    if tool_choice.trim().is_empty() || tool_choice.chars().any(char::is_whitespace) {
-        return Err(bad(
-            "llm.tool_choice",
-            format!("{tool_choice:?} is not allowed; use auto, required, none, or a tool name such as fs.read"),
-        ));
-    }
+    let tool_choice = match l.tool_choice {
+        None => ToolChoice::Auto,
+        Some(t) => ToolChoice::parse(&t).map_err(|msg| bad("llm.tool_choice", msg))?,
+    };
     let reasoning_effort = match l.reasoning_effort {
         None => None,
         Some(e) => {
@@ -356,17 +353,13 @@ fn resolve_openai(
         }
     };
     let max_tokens_field = match f.max_tokens_field.as_deref() {
-        None | Some("auto") => MaxTokensField::Auto,
-        Some("max_tokens") => MaxTokensField::MaxTokens,
-        Some("max_completion_tokens") => MaxTokensField::MaxCompletionTokens,
-        Some(other) => {
-            return Err(bad(
+        None => MaxTokensField::Auto,
+        Some(v) => MaxTokensField::parse(v).ok_or_else(|| {
+            bad(
                 "llm.openai.max_tokens_field",
-                format!(
-                    "unknown value {other:?}; allowed: auto, max_tokens, max_completion_tokens"
-                ),
-            ))
-        }
+                format!("unknown value {v:?}; allowed: auto, max_tokens, max_completion_tokens"),
+            )
+        })?,
     };
     let (api_key_name, api_text) = pick3(
         ("--api", ov.api.clone()),
@@ -487,13 +480,15 @@ fn normalize_http_url(key: &str, value: &str) -> Result<String, ConfigError> {
 }
 
 fn resolve_audit(f: super::file::FileAudit, root: &Path) -> Result<AuditConfig, ConfigError> {
-    let style = f.tool_arguments_style.unwrap_or_else(|| "summaries".into());
-    if !["full", "long", "short", "summaries"].contains(&style.as_str()) {
-        return Err(bad(
-            "audit.tool_arguments_style",
-            format!("unknown value {style:?}; allowed: full, long, short, summaries"),
-        ));
-    }
+    let style = match f.tool_arguments_style {
+        None => ToolArgumentsStyle::default(),
+        Some(s) => ToolArgumentsStyle::parse(&s).ok_or_else(|| {
+            bad(
+                "audit.tool_arguments_style",
+                format!("unknown value {s:?}; allowed: full, long, short, summaries"),
+            )
+        })?,
+    };
     let retention_days = match f.retention_days {
         None => None,
         Some(d) if d >= 1 => Some(d as u64),
@@ -589,7 +584,7 @@ mod tests {
         assert_eq!(c.llm.max_tokens, 4096);
         assert_eq!(c.llm.request_timeout, Duration::from_secs(60));
         assert_eq!(c.llm.max_retries, 3);
-        assert_eq!(c.llm.tool_choice, "auto");
+        assert_eq!(c.llm.tool_choice, ToolChoice::Auto);
         assert_eq!(c.llm.provider, Provider::Auto);
         assert_eq!(c.llm.openai.base_url, "https://api.openai.com/v1");
         assert_eq!(c.llm.openai.server, OpenAiServer::OpenAi);
@@ -637,6 +632,28 @@ mod tests {
         let err = from_yaml("llm: {reasoning_effort: extreme}", &o, &e).unwrap_err();
         assert!(err.message.contains("xhigh"));
         assert!(from_yaml("llm: {tempreature: 1}", &o, &e).is_err());
+        let err = from_yaml("llm: {tool_choice: 'fs read'}", &o, &e).unwrap_err();
+        assert_eq!(err.key, "llm.tool_choice");
+        assert!(err.message.contains("auto, required, none"), "{err}");
+        let err = from_yaml("audit: {tool_arguments_style: tiny}", &o, &e).unwrap_err();
+        assert_eq!(err.key, "audit.tool_arguments_style");
+        assert!(
+            err.message.contains("full, long, short, summaries"),
+            "{err}"
+        );
+        let err = from_yaml("llm: {openai: {max_tokens_field: tokens}}", &o, &e).unwrap_err();
+        assert_eq!(err.key, "llm.openai.max_tokens_field");
+    }
+
+    #[test]
+    fn word_settings_are_typed_once_at_load() {
+        let (e, o) = (EnvVars::default(), Overrides::default());
+        let y = "llm: {tool_choice: fs.read}\naudit: {tool_arguments_style: full}";
+        let c = from_yaml(y, &o, &e).unwrap();
+        assert_eq!(c.llm.tool_choice, ToolChoice::Tool("fs.read".into()));
+        assert_eq!(c.audit.tool_arguments_style, ToolArgumentsStyle::Full);
+        let c = from_yaml("", &o, &e).unwrap();
+        assert_eq!(c.audit.tool_arguments_style, ToolArgumentsStyle::Summaries);
     }
 
     #[test]
