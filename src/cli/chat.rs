@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::hints::{self, stderr_notifier};
 use crate::agent::{self, ChatSession, SessionConfig, TerminalUi, TurnEnd, Ui};
 use crate::audit::{AuditLog, AuditSettings};
 use crate::config::Config;
-use crate::llm::backend::stderr_notifier;
 use crate::llm::{ErrorKind, RequestOptions, ToolChoice};
 use crate::safety::permissions::{Capability, Permissions, Prompter, TerminalPrompter};
 use crate::selfmodel::SelfModel;
@@ -89,7 +89,7 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
     let selection = match rt.block_on(crate::provider::select(config, notify)) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("goshi: error: {e}");
+            eprintln!("goshi: error: {}", hints::error_text(&e));
             return if e.kind == ErrorKind::MissingCredentials {
                 ExitCode::from(2)
             } else {
@@ -194,7 +194,7 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
             ExitCode::FAILURE
         }
         TurnEnd::Failed(e) => {
-            ui.info(&format!("goshi: error: {e}"));
+            ui.info(&format!("goshi: error: {}", hints::error_text(e)));
             if e.kind == ErrorKind::MissingCredentials {
                 ExitCode::from(2)
             } else {

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 
+use super::hints::{self, stderr_notifier};
 use crate::config::Config;
-use crate::llm::backend::stderr_notifier;
 use crate::provider::{self, Concrete};
 
 /// `goshi models` arguments.
@@ -33,7 +33,7 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
     let (sel, names) = match result {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("goshi: error: {e}");
+            eprintln!("goshi: error: {}", hints::error_text(&e));
             // No provider or no key is a setup problem, as for `goshi chat`.
             return if e.kind == crate::llm::ErrorKind::MissingCredentials {
                 ExitCode::from(2)
