@@ -116,7 +116,7 @@ impl OpenAiBackend {
                 let remembered = self.session().switched.contains(model)
                     || self.cache_root.as_ref().is_some_and(|root| {
                         remember::uses_responses(
-                            &remember::cache_file(root),
+                            &remember::cache(root),
                             &self.settings.base_url,
                             model,
                         )
@@ -136,7 +136,7 @@ impl OpenAiBackend {
             return;
         }
         if let Some(root) = &self.cache_root {
-            remember::store_responses(&remember::cache_file(root), &self.settings.base_url, model);
+            remember::store_responses(&remember::cache(root), &self.settings.base_url, model);
         }
         self.transport.notify(Notice::SwitchedToResponses {
             model: model.to_string(),
