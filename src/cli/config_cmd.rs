@@ -17,10 +17,13 @@ pub enum ConfigCommand {
 /// Runs a config command.
 pub fn run(cmd: &ConfigCommand, config: &Config) -> ExitCode {
     match cmd {
-        ConfigCommand::Show => {
-            print!("{}", render(config));
-            ExitCode::SUCCESS
-        }
+        ConfigCommand::Show => match super::terminal::Screen::stdio().out(&render(config)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                super::error(&format!("could not write the output: {e}"), None);
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -53,7 +56,7 @@ pub fn protocol_line(config: &Config) -> String {
     };
     let (api, why) = backend.protocol_for(&model);
     let name = match api {
-        OpenAiApi::Responses => "responses",
+        crate::llm::openai::OpenAiApi::Responses => "responses",
         _ => "chat completions",
     };
     let why = match (config.llm.openai.api, why) {

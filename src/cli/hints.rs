@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::terminal::Screen;
 use crate::llm::{Advice, LlmError, Notice, Notifier};
 
 /// Where goshi is told Ollama's address.
@@ -160,9 +161,10 @@ pub fn notice_text(notice: &Notice) -> String {
     }
 }
 
-/// The CLI's notifier: each notice as a `goshi: ...` line on stderr.
-pub fn stderr_notifier() -> Notifier {
-    Arc::new(|n: &Notice| eprintln!("goshi: {}", notice_text(n)))
+/// The CLI's notifier: each notice as a `goshi: ...` line on `screen`'s stderr.
+pub fn notifier(screen: &Screen) -> Notifier {
+    let screen = screen.clone();
+    Arc::new(move |n: &Notice| screen.notice(&notice_text(n)))
 }
 
 #[cfg(test)]

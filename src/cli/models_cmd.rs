@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 
-use super::hints::{self, stderr_notifier};
+use super::hints;
+use super::terminal::Screen;
 use crate::config::Config;
 use crate::provider::{self, Concrete};
 
@@ -23,7 +24,7 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let result = rt.block_on(async {
-        let sel = provider::select(config, stderr_notifier()).await?;
+        let sel = provider::select(config, hints::notifier(&Screen::stdio())).await?;
         let names: Vec<String> = match &sel.concrete {
             Concrete::OpenAi(b) => b.list_models().await?,
             Concrete::Ollama(b) => b.list_models().await?.into_iter().map(|m| m.name).collect(),

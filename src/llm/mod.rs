@@ -51,6 +51,7 @@
 pub mod accumulate;
 pub mod advice;
 pub mod backend;
+pub mod chat_wire;
 pub mod error;
 pub mod events;
 pub mod http;
@@ -70,4 +71,6 @@ pub use backend::{Backend, EventStream};
 pub use error::{ErrorKind, LlmError};
 pub use events::{FinishReason, StreamEvent, Usage};
 pub use notice::{Notice, Notifier};
-pub use types::{ChatRequest, Message, RequestOptions, ToolCall, ToolChoice, ToolDefinition};
+pub use types::{
+    ChatRequest, Message, ParsedArguments, RequestOptions, ToolCall, ToolChoice, ToolDefinition,
+};
