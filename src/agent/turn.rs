@@ -12,8 +12,8 @@ use crate::cost::meter::tokens_of;
 use crate::cost::{Pass, Refusal};
 use crate::llm::usage::token_line;
 use crate::llm::{
-    Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, ParsedArguments,
-    StreamEvent, ToolCall, Usage,
+    Accumulator, AssistantTurn, ChatRequest, EventStream, FinishReason, LlmError, Message,
+    ParsedArguments, StreamEvent, ToolCall, Usage,
 };
 use crate::text::one_line;
 
@@ -172,18 +172,57 @@ impl ChatSession {
         self.record(AuditEvent::new(EventType::LlmResponse).detail(detail));
     }
 
+    /// Settles the hold of a request that never produced an answer.
+    fn settle_unanswered(&mut self, pass: Pass) {
+        let model = self.config.model.clone();
+        if let Some(m) = self.meter.as_mut() {
+            m.after(pass, &model, None);
+        }
+    }
+
     fn record(&self, event: AuditEvent) {
         if let Some(a) = &self.audit {
             a.record(event);
         }
     }
 
+    /// One model answer: stream it to the screen, keep what came, say why it stopped.
     async fn model_round(
         &mut self,
         round: u32,
         ui: &mut dyn Ui,
         interrupt: &mut Interrupt,
     ) -> RoundEnd {
+        let (mut stream, pass) = match self.open_stream(round, interrupt).await {
+            Ok(s) => s,
+            Err(end) => return end,
+        };
+        let (turn, stopped) = relay(&mut stream, ui, interrupt).await;
+        drop(stream);
+        ui.end_answer();
+        if let Some(u) = &turn.usage {
+            self.usage.record(u);
+            ui.info(&token_line(
+                self.backend.provider_name(),
+                u,
+                &self.config.model,
+            ));
+        }
+        self.charge(pass, turn.usage.as_ref(), round, ui);
+        if let Some(stop) = stopped {
+            return self.keep_partial(turn, stop);
+        }
+        warn_about_the_end(&turn, self.config.options.max_tokens, ui);
+        RoundEnd::Answer(turn)
+    }
+
+    /// Checks the request against the cost caps, sends it (recorded in the audit log) and
+    /// waits for the stream to start.
+    async fn open_stream(
+        &mut self,
+        round: u32,
+        interrupt: &mut Interrupt,
+    ) -> Result<(EventStream, Pass), RoundEnd> {
         let request = self.request();
         let pass = match self.meter.as_mut().map(|m| m.before(&request)) {
             None => Pass::default(),
@@ -194,7 +233,7 @@ impl ChatSession {
                         .outcome(r.message.clone())
                         .detail(json!({"model": request.model, "round": round})),
                 );
-                return RoundEnd::Refused(r);
+                return Err(RoundEnd::Refused(r));
             }
         };
         self.record(AuditEvent::new(EventType::LlmRequest).detail(json!({
@@ -208,90 +247,31 @@ impl ChatSession {
         let started = tokio::select! {
             biased;
             _ = interrupt() => {
-                self.charge(pass, None, round, ui);
-                return RoundEnd::Cancelled;
+                self.settle_unanswered(pass);
+                return Err(RoundEnd::Cancelled);
             }
             s = backend.stream(&request) => s,
         };
-        let mut stream = match started {
-            Ok(s) => s,
+        match started {
+            Ok(s) => Ok((s, pass)),
             Err(e) => {
-                self.charge(pass, None, round, ui);
+                self.settle_unanswered(pass);
                 self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()));
-                return RoundEnd::Failed(e);
+                Err(RoundEnd::Failed(e))
             }
-        };
-        let mut acc = Accumulator::new();
-        let mut failure = None;
-        let mut cancelled = false;
-        let mut stop_flag = interrupt();
-        'outer: loop {
-            let first = tokio::select! {
-                biased;
-                _ = &mut stop_flag => { cancelled = true; break 'outer; }
-                item = stream.next() => item,
-            };
-            let mut item = first;
-            // Drain every event this network read produced, then write once.
-            loop {
-                match item {
-                    None => break 'outer,
-                    Some(Err(e)) => {
-                        failure = Some(e);
-                        break 'outer;
-                    }
-                    Some(Ok(event)) => {
-                        if let StreamEvent::TextDelta(t) = &event {
-                            ui.text(t);
-                        }
-                        acc.push(&event);
-                    }
-                }
-                match stream.next().now_or_never() {
-                    Some(next) => item = next,
-                    None => break,
-                }
-            }
-            ui.flush();
         }
-        drop(stream);
-        ui.end_answer();
-        let turn = acc.finish();
-        if let Some(u) = &turn.usage {
-            self.usage.record(u);
-            ui.info(&token_line(
-                self.backend.provider_name(),
-                u,
-                &self.config.model,
-            ));
+    }
+
+    /// After Ctrl-C or a broken stream: keeps what was said (incomplete tool calls are
+    /// dropped, they cannot run).
+    fn keep_partial(&mut self, turn: AssistantTurn, stop: RoundEnd) -> RoundEnd {
+        if !turn.text.is_empty() {
+            self.history.push(Message::assistant(turn.text.clone()));
         }
-        self.charge(pass, turn.usage.as_ref(), round, ui);
-        if cancelled || failure.is_some() {
-            // Keep what was said; incomplete tool calls are dropped, they cannot run.
-            if !turn.text.is_empty() {
-                self.history.push(Message::assistant(turn.text.clone()));
-            }
-            if let Some(e) = failure {
-                self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()));
-                return RoundEnd::Failed(e);
-            }
-            return RoundEnd::Cancelled;
+        if let RoundEnd::Failed(e) = &stop {
+            self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()));
         }
-        match &turn.finish {
-            Some(FinishReason::Length) => ui.info(&format!(
-                "warning: the answer was cut at llm.max_tokens ({} tokens); raise llm.max_tokens in goshi.yaml for longer answers",
-                self.config.options.max_tokens
-            )),
-            Some(FinishReason::ContentFilter) => ui.info(
-                "warning: the provider's content filter stopped the answer",
-            ),
-            // Without this, a one-shot run prints nothing at all and still succeeds.
-            _ if turn.text.trim().is_empty() && turn.tool_calls.is_empty() => {
-                ui.info("warning: the model's answer was empty")
-            }
-            _ => {}
-        }
-        RoundEnd::Answer(turn)
+        stop
     }
 
     /// Runs one tool call (permission, validation, execution) and returns the text that
@@ -391,6 +371,60 @@ impl ChatSession {
             }
             Err(e) => ControlFlow::Break(format!("error: {e}")),
         }
+    }
+}
+
+/// Shows the stream's text as it comes and collects the answer. Returns the answer so far
+/// and, when it did not end normally, why (`Cancelled` or `Failed`).
+async fn relay(
+    stream: &mut EventStream,
+    ui: &mut dyn Ui,
+    interrupt: &mut Interrupt,
+) -> (AssistantTurn, Option<RoundEnd>) {
+    let mut acc = Accumulator::new();
+    let mut stop_flag = interrupt();
+    let stopped = 'outer: loop {
+        let mut item = tokio::select! {
+            biased;
+            _ = &mut stop_flag => break 'outer Some(RoundEnd::Cancelled),
+            item = stream.next() => item,
+        };
+        // Drain every event this network read produced, then write once.
+        loop {
+            match item {
+                None => break 'outer None,
+                Some(Err(e)) => break 'outer Some(RoundEnd::Failed(e)),
+                Some(Ok(event)) => {
+                    if let StreamEvent::TextDelta(t) = &event {
+                        ui.text(t);
+                    }
+                    acc.push(&event);
+                }
+            }
+            match stream.next().now_or_never() {
+                Some(next) => item = next,
+                None => break,
+            }
+        }
+        ui.flush();
+    };
+    (acc.finish(), stopped)
+}
+
+/// Warns when an answer was cut, filtered, or empty.
+fn warn_about_the_end(turn: &AssistantTurn, max_tokens: u32, ui: &mut dyn Ui) {
+    match &turn.finish {
+        Some(FinishReason::Length) => ui.info(&format!(
+            "warning: the answer was cut at llm.max_tokens ({max_tokens} tokens); raise llm.max_tokens in goshi.yaml for longer answers"
+        )),
+        Some(FinishReason::ContentFilter) => {
+            ui.info("warning: the provider's content filter stopped the answer")
+        }
+        // Without this, a one-shot run prints nothing at all and still succeeds.
+        _ if turn.text.trim().is_empty() && turn.tool_calls.is_empty() => {
+            ui.info("warning: the model's answer was empty")
+        }
+        _ => {}
     }
 }
 

@@ -1,11 +1,14 @@
 //! Configuration: `goshi.yaml`, overridden by environment variables, overridden by flags.
 //!
-//! [`file`] holds the file's shape (every key optional), [`load`] finds the file, applies
-//! the overrides and validates everything into the effective [`Config`].
+//! `file` holds the file's shape (every key optional), `load` finds and reads the file,
+//! `resolve` applies the overrides and validates everything into the effective [`Config`]
+//! (`urls` checks the server addresses, `values` holds the typed word settings).
 
 mod cost;
 mod file;
 mod load;
+mod resolve;
+mod urls;
 mod values;
 
 pub use file::FileConfig;

@@ -107,6 +107,14 @@ impl Sandbox {
         self.write("goshi.yaml", yaml);
     }
 
+    /// `goshi ARGS` in the working directory, hermetic, as a plain [`std::process::Command`]
+    /// (to spawn, kill or wrap it).
+    pub fn std_goshi(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std_goshi_cmd_with_home(self.path(), self.home.path());
+        cmd.args(args);
+        cmd
+    }
+
     /// `goshi ARGS` in the working directory, hermetic.
     pub fn goshi(&self, args: &[&str]) -> assert_cmd::Command {
         let mut cmd = goshi_cmd_with_home(self.path(), self.home.path());
