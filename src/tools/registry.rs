@@ -9,9 +9,10 @@
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::fs::{run_list, run_read, run_write, ListArgs, ReadArgs, WriteArgs};
+use super::schema::{drop_nulls, schema_of};
 use super::{ToolContext, ToolOutput};
 use crate::llm::ToolDefinition;
 use crate::safety::permissions::Capability;
@@ -160,28 +161,8 @@ fn spec<A: DeserializeOwned + JsonSchema + 'static>(
     }
 }
 
-/// The argument schema of `A` as a plain object schema that OpenAI and Ollama accept:
-/// `type: object`, `properties`, `required`, `additionalProperties: false`, and no
-/// `$schema`/`title`/`description` wrapper keys.
-pub fn schema_of<A: JsonSchema>() -> Value {
-    let schema: Value = schemars::schema_for!(A).into();
-    let mut obj = match schema {
-        Value::Object(obj) => obj,
-        _ => Map::new(),
-    };
-    for key in ["$schema", "title", "description"] {
-        obj.remove(key);
-    }
-    obj.insert("type".into(), Value::String("object".into()));
-    obj.entry("properties")
-        .or_insert_with(|| Value::Object(Map::new()));
-    obj.entry("required")
-        .or_insert_with(|| Value::Array(Vec::new()));
-    obj.insert("additionalProperties".into(), Value::Bool(false));
-    Value::Object(obj)
-}
-
-/// Parses a tool's arguments, naming the offending field on failure.
+/// Parses a tool's arguments, naming the offending field on failure. A `null` member of
+/// any object counts as absent (see [`super::schema`]).
 pub fn parse_args<A: DeserializeOwned>(tool: &str, arguments_json: &str) -> Result<A, ToolError> {
     let invalid = |detail: String| ToolError::InvalidArguments {
         tool: tool.to_string(),
@@ -192,7 +173,7 @@ pub fn parse_args<A: DeserializeOwned>(tool: &str, arguments_json: &str) -> Resu
         "" => "{}",
         t => t,
     };
-    let value: Value = serde_json::from_str(text).map_err(|e| {
+    let mut value: Value = serde_json::from_str(text).map_err(|e| {
         invalid(format!(
             "the arguments are not valid JSON ({e}); send a JSON object such as \
              {{\"path\": \"README.md\"}}"
@@ -204,6 +185,8 @@ pub fn parse_args<A: DeserializeOwned>(tool: &str, arguments_json: &str) -> Resu
             json_kind(&value)
         )));
     }
+    // Strict schemas spell an optional argument as nullable: `null` means "not given".
+    drop_nulls(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = field_quotes(&e.inner().to_string());
