@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::agent::{self, ChatSession, SessionConfig, TerminalUi, TurnEnd, Ui};
+use super::hints;
+use super::terminal::{self, Screen, TerminalPrompter, TerminalUi};
+use crate::agent::{self, ChatSession, SessionConfig, TurnEnd, Ui};
 use crate::audit::{AuditLog, AuditSettings};
-use crate::config::Config;
-use crate::llm::backend::stderr_notifier;
-use crate::llm::{ErrorKind, RequestOptions, ToolChoice};
-use crate::safety::permissions::{Capability, Permissions, Prompter, TerminalPrompter};
+use crate::config::{Config, ToolChoice};
+use crate::llm::{ErrorKind, LlmError, RequestOptions};
+use crate::safety::permissions::{Capability, Permissions, Prompter};
 use crate::selfmodel::SelfModel;
 use crate::tools::{Registry, ToolContext};
 
@@ -27,117 +28,58 @@ pub struct ChatArgs {
     pub prompt: Vec<String>,
 }
 
+/// A step of [`run`] that failed: it has told the user; this is the exit code.
+type Step<T> = Result<T, ExitCode>;
+
 /// Runs `goshi chat`.
 pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
-    let mut allowed = Vec::new();
-    for a in &args.allow {
-        match Capability::parse_allow(a) {
-            Some(c) => allowed.push(c),
-            None => {
-                super::error(
-                    &format!("--allow {a:?} names no capability"),
-                    Some("use --allow fs.read (reading and listing files) or --allow fs.write (proposing writes)"),
-                );
-                return ExitCode::from(2);
-            }
-        }
+    match chat(args, config, &Screen::stdio()) {
+        Ok(code) | Err(code) => code,
     }
+}
+
+/// Checks the setup, picks the provider, then runs one turn or the REPL.
+fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
+    let allowed = allowed_capabilities(&args.allow, screen)?;
     let registry = Registry::builtin();
-    if let ToolChoice::Named(name) = ToolChoice::parse(&config.llm.tool_choice) {
-        if registry.capability_of(&name).is_none() {
-            super::error(
-                &format!("invalid configuration: llm.tool_choice: there is no tool named {name:?}"),
-                Some(&format!(
-                    "use auto, required, none, or one of: {}",
-                    registry.names().join(", ")
-                )),
-            );
-            return ExitCode::from(2);
-        }
-    }
-    let self_model = match SelfModel::load(&config.repo_root) {
-        Ok(m) => m,
-        Err(e) => {
-            super::error(&e, None);
-            return ExitCode::from(2);
-        }
-    };
+    check_tool_choice(config, &registry, screen)?;
+    let self_model = SelfModel::load(&config.repo_root).map_err(|e| {
+        screen.error(&e, None);
+        ExitCode::from(2)
+    })?;
     let stdin_tty = std::io::stdin().is_terminal();
-    let prompt = if !args.prompt.is_empty() {
-        Some(args.prompt.join(" "))
-    } else if !stdin_tty {
-        let mut text = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-            super::error(&format!("could not read the prompt from stdin: {e}"), None);
-            return ExitCode::from(2);
-        }
-        if text.trim().is_empty() {
-            super::error(
-                "no prompt: stdin was empty",
-                Some("pass a prompt: goshi chat \"your question\", or pipe one in"),
-            );
-            return ExitCode::from(2);
-        }
-        Some(text)
-    } else {
-        None
-    };
-    let Some(rt) = super::runtime() else {
-        return ExitCode::FAILURE;
-    };
-    let notify = stderr_notifier();
-    let selection = match rt.block_on(crate::provider::select(config, notify)) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("goshi: error: {e}");
-            return if e.kind == ErrorKind::MissingCredentials {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            };
-        }
-    };
-    eprintln!("goshi: {}", selection.describe());
+    let prompt = read_prompt(args, stdin_tty, screen)?;
+    let rt = super::runtime().ok_or(ExitCode::FAILURE)?;
+    let selection = rt
+        .block_on(crate::provider::select(config, hints::notifier(screen)))
+        .map_err(|e| {
+            screen.error(&hints::error_text(&e), None);
+            exit_code_for(&e)
+        })?;
+    screen.notice(&selection.describe());
 
     // Asking needs a person at a terminal; otherwise only --allow and
     // safety.auto_confirm_permissions grant anything.
     let prompter: Option<Box<dyn Prompter>> = if stdin_tty {
-        Some(Box::new(TerminalPrompter))
+        Some(Box::new(TerminalPrompter::new(screen.clone())))
     } else {
         None
     };
     let permissions = Permissions::new(allowed, config.safety.auto_confirm_permissions, prompter);
-    let audit = open_audit(config);
-    let session_config = SessionConfig {
-        model: selection.model.clone(),
-        options: RequestOptions {
-            temperature: config.llm.temperature,
-            max_tokens: config.llm.max_tokens,
-            frequency_penalty: config.llm.frequency_penalty,
-            presence_penalty: config.llm.presence_penalty,
-            tool_choice: ToolChoice::parse(&config.llm.tool_choice),
-            parallel_tool_calls: config.llm.parallel_tool_calls,
-            reasoning_effort: config.llm.reasoning_effort.clone(),
-            seed: None,
-        },
-        max_tool_rounds: config.llm.max_tool_rounds,
-        no_stream: args.no_stream,
-        tools_enabled: true,
-    };
     let mut session = ChatSession::new(
         selection.backend.clone(),
-        session_config,
+        session_config(config, &selection.model, args.no_stream),
         self_model.text.clone(),
         registry,
         ToolContext {
             repo_root: config.repo_root.clone(),
         },
         permissions,
-        audit,
+        open_audit(config, screen),
     );
-    let mut ui = TerminalUi::new();
-    let mut interrupt = agent::ctrl_c_interrupt();
-    match prompt {
+    let mut ui = TerminalUi::new(screen.clone());
+    let mut interrupt = terminal::ctrl_c_interrupt();
+    Ok(match prompt {
         Some(p) => {
             let end = rt.block_on(session.run_turn(&p, &mut ui, &mut interrupt));
             report_end(&end, &mut ui)
@@ -145,10 +87,99 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         None => repl(
             &rt,
             &mut session,
+            screen,
             &mut ui,
             &mut interrupt,
             self_model.greeting.as_deref(),
         ),
+    })
+}
+
+/// The capabilities named by `--allow`.
+fn allowed_capabilities(allow: &[String], screen: &Screen) -> Step<Vec<Capability>> {
+    let mut allowed = Vec::new();
+    for a in allow {
+        match Capability::parse_allow(a) {
+            Some(c) => allowed.push(c),
+            None => {
+                screen.error(
+                    &format!("--allow {a:?} names no capability"),
+                    Some("use --allow fs.read (reading and listing files) or --allow fs.write (proposing writes)"),
+                );
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    Ok(allowed)
+}
+
+/// A tool named by `llm.tool_choice` must be one that is offered.
+fn check_tool_choice(config: &Config, registry: &Registry, screen: &Screen) -> Step<()> {
+    if let ToolChoice::Tool(name) = &config.llm.tool_choice {
+        if registry.capability_of(name).is_none() {
+            screen.error(
+                &format!("invalid configuration: llm.tool_choice: there is no tool named {name:?}"),
+                Some(&format!(
+                    "use auto, required, none, or one of: {}",
+                    registry.names().join(", ")
+                )),
+            );
+            return Err(ExitCode::from(2));
+        }
+    }
+    Ok(())
+}
+
+/// The one-shot prompt: the arguments, else stdin when it is not a terminal; `None` starts
+/// the REPL.
+fn read_prompt(args: &ChatArgs, stdin_tty: bool, screen: &Screen) -> Step<Option<String>> {
+    if !args.prompt.is_empty() {
+        return Ok(Some(args.prompt.join(" ")));
+    }
+    if stdin_tty {
+        return Ok(None);
+    }
+    let mut text = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+        screen.error(&format!("could not read the prompt from stdin: {e}"), None);
+        return Err(ExitCode::from(2));
+    }
+    if text.trim().is_empty() {
+        screen.error(
+            "no prompt: stdin was empty",
+            Some("pass a prompt: goshi chat \"your question\", or pipe one in"),
+        );
+        return Err(ExitCode::from(2));
+    }
+    Ok(Some(text))
+}
+
+/// The session settings from the configuration.
+fn session_config(config: &Config, model: &str, no_stream: bool) -> SessionConfig {
+    SessionConfig {
+        model: model.to_string(),
+        options: RequestOptions {
+            temperature: config.llm.temperature,
+            max_tokens: config.llm.max_tokens,
+            frequency_penalty: config.llm.frequency_penalty,
+            presence_penalty: config.llm.presence_penalty,
+            tool_choice: (&config.llm.tool_choice).into(),
+            parallel_tool_calls: config.llm.parallel_tool_calls,
+            reasoning_effort: config.llm.reasoning_effort.clone(),
+            seed: None,
+        },
+        max_tool_rounds: config.llm.max_tool_rounds,
+        no_stream,
+        tools_enabled: true,
+    }
+}
+
+/// Missing credentials are a setup problem (2); anything else a failure (1).
+fn exit_code_for(e: &LlmError) -> ExitCode {
+    if e.kind == ErrorKind::MissingCredentials {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
     }
 }
 
@@ -157,23 +188,19 @@ pub fn audit_settings(config: &Config) -> AuditSettings {
     AuditSettings {
         dir: config.audit.dir.clone(),
         redact: config.audit.redact,
-        tool_arguments_style: config
-            .audit
-            .tool_arguments_style
-            .parse()
-            .unwrap_or_default(),
+        tool_arguments_style: config.audit.tool_arguments_style.into(),
         retention_days: config.audit.retention_days,
         max_sessions: config.audit.max_sessions,
     }
 }
 
-fn open_audit(config: &Config) -> Option<AuditLog> {
+fn open_audit(config: &Config, screen: &Screen) -> Option<AuditLog> {
     let settings = audit_settings(config);
     let secrets: Vec<String> = config.llm.openai.api_key.iter().cloned().collect();
     match AuditLog::open(&settings, &crate::audit::new_session_id(), secrets) {
         Ok(log) => Some(log),
         Err(e) => {
-            eprintln!("goshi: warning: the audit trail is off for this session: {e}");
+            screen.warning(&format!("the audit trail is off for this session: {e}"));
             None
         }
     }
@@ -194,12 +221,8 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
             ExitCode::FAILURE
         }
         TurnEnd::Failed(e) => {
-            ui.info(&format!("goshi: error: {e}"));
-            if e.kind == ErrorKind::MissingCredentials {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
+            ui.info(&format!("goshi: error: {}", hints::error_text(e)));
+            exit_code_for(e)
         }
     }
 }
@@ -211,6 +234,7 @@ Ctrl-C stops an answer; Ctrl-C or Ctrl-D at the prompt quits.";
 fn repl(
     rt: &tokio::runtime::Runtime,
     session: &mut ChatSession,
+    screen: &Screen,
     ui: &mut TerminalUi,
     interrupt: &mut agent::Interrupt,
     greeting: Option<&str>,
@@ -218,21 +242,22 @@ fn repl(
     let mut editor = match rustyline::DefaultEditor::new() {
         Ok(e) => e,
         Err(e) => {
-            super::error(&format!("could not start line editing: {e}"), None);
+            screen.error(&format!("could not start line editing: {e}"), None);
             return ExitCode::FAILURE;
         }
     };
     if let Some(g) = greeting {
-        println!("{g}");
+        let _ = screen.out_line(g);
     }
     loop {
+        screen.before_input();
         let line = match editor.readline("> ") {
             Ok(l) => l,
             Err(
                 rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof,
             ) => return ExitCode::SUCCESS,
             Err(e) => {
-                super::error(&format!("reading input failed: {e}"), None);
+                screen.error(&format!("reading input failed: {e}"), None);
                 return ExitCode::FAILURE;
             }
         };
@@ -244,28 +269,28 @@ fn repl(
         match input {
             "/quit" | "/exit" | "/q" => return ExitCode::SUCCESS,
             "/help" | "/?" => {
-                println!("{HELP}");
+                let _ = screen.out_line(HELP);
                 continue;
             }
             "/tokens" => {
                 let u = session.usage();
-                println!(
+                let _ = screen.out_line(&format!(
                     "session tokens: prompt={}, completion={}, total={} over {} responses (model: {})",
                     u.total.prompt_tokens,
                     u.total.completion_tokens,
                     u.total.total_tokens,
                     u.responses,
                     session.model()
-                );
+                ));
                 continue;
             }
             "/clear" => {
                 session.clear();
-                println!("(conversation cleared)");
+                let _ = screen.out_line("(conversation cleared)");
                 continue;
             }
             s if s.starts_with('/') => {
-                println!("unknown command {s}; {HELP}");
+                let _ = screen.out_line(&format!("unknown command {s}; {HELP}"));
                 continue;
             }
             _ => {}

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::config::{Config, OpenAiApi};
-use crate::llm::backend::Notifier;
 use crate::llm::openai::lifecycle;
 
 /// `goshi config` subcommands.
@@ -18,10 +17,13 @@ pub enum ConfigCommand {
 /// Runs a config command.
 pub fn run(cmd: &ConfigCommand, config: &Config) -> ExitCode {
     match cmd {
-        ConfigCommand::Show => {
-            print!("{}", render(config));
-            ExitCode::SUCCESS
-        }
+        ConfigCommand::Show => match super::terminal::Screen::stdio().out(&render(config)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                super::error(&format!("could not write the output: {e}"), None);
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -48,14 +50,13 @@ pub fn protocol_line(config: &Config) -> String {
         .model
         .clone()
         .unwrap_or_else(|| lifecycle::default_model(&lifecycle::today()).0);
-    let quiet: Notifier = std::sync::Arc::new(|_: &str| {});
-    let backend = match crate::provider::transport(config, quiet) {
+    let backend = match crate::provider::transport(config, crate::llm::notice::quiet()) {
         Ok(t) => crate::provider::openai_backend(config, t),
         Err(e) => return format!("unknown ({e})"),
     };
     let (api, why) = backend.protocol_for(&model);
     let name = match api {
-        OpenAiApi::Responses => "responses",
+        crate::llm::openai::OpenAiApi::Responses => "responses",
         _ => "chat completions",
     };
     let why = match (config.llm.openai.api, why) {

@@ -16,7 +16,14 @@ mod config_cli;
 mod doctor_cli;
 mod fake_server_selftest;
 mod fs_cli;
+#[cfg(unix)]
+mod fs_hardening;
+#[cfg(unix)]
+mod fs_leftovers;
+#[cfg(target_os = "linux")]
+mod fs_race;
 mod interrupt_cli;
+mod layering;
 mod models_cli;
 mod ollama_backend;
 mod openai_chat;
@@ -30,3 +37,4 @@ mod openapi_streams;
 mod proxy_cli;
 mod real_server;
 mod real_server_tools;
+mod shell_cli;
