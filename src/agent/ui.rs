@@ -2,6 +2,8 @@
 
 use std::io::{IsTerminal, Write};
 
+use crate::text::sanitize::{self, Mode, StreamEscaper};
+
 /// The chat loop's view of the user's screen.
 pub trait Ui: Send {
     /// Appends answer text (shown at the next [`Ui::flush`]).
@@ -18,9 +20,12 @@ pub trait Ui: Send {
     fn tool_end(&mut self, ok: bool, detail: &str);
 }
 
-/// The terminal: stdout for answers, stderr for the rest.
+/// The terminal: stdout for answers, stderr for the rest. Everything it shows came from the
+/// model or a server, so anything that could drive the terminal (escape sequences, C0/C1
+/// controls) is shown escaped ([`sanitize`]), also when split across streamed pieces.
 pub struct TerminalUi {
     buf: String,
+    escaper: StreamEscaper,
     last_char: Option<char>,
     wrote_any: bool,
     stdout: std::io::Stdout,
@@ -32,6 +37,7 @@ impl TerminalUi {
     pub fn new() -> Self {
         TerminalUi {
             buf: String::with_capacity(8192),
+            escaper: StreamEscaper::new(Mode::Text),
             last_char: None,
             wrote_any: false,
             stdout: std::io::stdout(),
@@ -53,7 +59,8 @@ impl Default for TerminalUi {
 
 impl Ui for TerminalUi {
     fn text(&mut self, s: &str) {
-        self.buf.push_str(s);
+        let safe = self.escaper.push(s);
+        self.buf.push_str(&safe);
     }
 
     fn flush(&mut self) {
@@ -76,6 +83,8 @@ impl Ui for TerminalUi {
     }
 
     fn end_answer(&mut self) {
+        let rest = self.escaper.finish();
+        self.buf.push_str(&rest);
         self.flush();
         if self.wrote_any && self.last_char != Some('\n') && !self.failed {
             let mut out = self.stdout.lock();
@@ -87,12 +96,13 @@ impl Ui for TerminalUi {
 
     fn info(&mut self, line: &str) {
         self.flush();
-        eprintln!("{line}");
+        eprintln!("{}", sanitize::text(line));
     }
 
     fn tool_start(&mut self, name: &str, summary: &str) {
         self.end_answer();
-        let summary = summary.trim();
+        let name = sanitize::line(name);
+        let summary = sanitize::line(summary.trim());
         if summary.is_empty() {
             eprint!("→ {name} … ");
         } else {
@@ -105,7 +115,7 @@ impl Ui for TerminalUi {
         if ok {
             eprintln!("✓");
         } else {
-            eprintln!("✗ {detail}");
+            eprintln!("✗ {}", sanitize::line(detail));
         }
     }
 }

@@ -69,7 +69,7 @@ pub fn run(args: &AuditArgs, dir: &Path) -> ExitCode {
         }
     };
     if let Some(w) = report.warning() {
-        eprintln!("goshi: warning: {w}");
+        eprintln!("goshi: warning: {}", crate::text::sanitize::text(&w));
     }
     if report.events.is_empty() {
         let note = if report.total == 0 {
@@ -90,7 +90,12 @@ pub fn run(args: &AuditArgs, dir: &Path) -> ExitCode {
     }
     let lines = match format {
         Format::Human => render_human(&report.events),
-        Format::Json => report.events.iter().map(|e| e.raw.clone()).collect(),
+        // As stored, with C1 controls and bidi characters as JSON escapes (same meaning).
+        Format::Json => report
+            .events
+            .iter()
+            .map(|e| crate::text::sanitize::json(&e.raw).into_owned())
+            .collect(),
     };
     let mut out = io::stdout().lock();
     for line in &lines {

@@ -164,6 +164,7 @@ pub fn audit_settings(config: &Config) -> AuditSettings {
             .unwrap_or_default(),
         retention_days: config.audit.retention_days,
         max_sessions: config.audit.max_sessions,
+        repo_root: Some(config.repo_root.clone()),
     }
 }
 

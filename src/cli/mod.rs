@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config, EnvVars, Overrides};
+use crate::text::sanitize;
 
 /// goshi: a local-first, safety-minded AI assistant for the terminal.
 #[derive(Parser, Debug)]
@@ -122,7 +123,7 @@ fn with_config(g: &GlobalArgs, f: impl FnOnce(&Config) -> ExitCode) -> ExitCode 
     match config::load(&overrides(g), &EnvVars::from_process()) {
         Ok(c) => {
             for w in &c.warnings {
-                eprintln!("goshi: warning: {w}");
+                eprintln!("goshi: warning: {}", sanitize::text(w));
             }
             f(&c)
         }
@@ -136,11 +137,12 @@ fn with_config(g: &GlobalArgs, f: impl FnOnce(&Config) -> ExitCode) -> ExitCode 
     }
 }
 
-/// Prints `goshi: error: ...` (and a hint) on stderr.
+/// Prints `goshi: error: ...` (and a hint) on stderr, with anything that could drive the
+/// terminal escaped (the message may quote a server, a file or the model).
 pub fn error(message: &str, hint: Option<&str>) {
-    eprintln!("goshi: error: {message}");
+    eprintln!("goshi: error: {}", sanitize::text(message));
     if let Some(h) = hint {
-        eprintln!("  hint: {h}");
+        eprintln!("  hint: {}", sanitize::text(h));
     }
 }
 

@@ -51,7 +51,7 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
             "configured": sel.model,
             "models": names.iter().map(|n| json!({"name": n, "configured": is_configured(n)})).collect::<Vec<_>>(),
         });
-        println!("{v}");
+        println!("{}", crate::text::sanitize::json(&v.to_string()));
     } else {
         eprintln!(
             "{} models at {}:",
@@ -59,10 +59,12 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
             crate::config::display_url(&sel.base_url)
         );
         for n in &names {
+            // Model names come from the server.
+            let shown = crate::text::sanitize::line(n);
             if is_configured(n) {
-                println!("* {n}  (configured)");
+                println!("* {shown}  (configured)");
             } else {
-                println!("  {n}");
+                println!("  {shown}");
             }
         }
         if !names.iter().any(|n| is_configured(n)) {

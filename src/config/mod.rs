@@ -5,6 +5,7 @@
 
 mod file;
 mod load;
+mod trust;
 
 pub use file::FileConfig;
 pub use load::{find_config_file, load, ConfigError, EnvVars, Overrides};

@@ -19,9 +19,14 @@ pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, LlmError>> 
 /// The CLI prints them on stderr; an embedding program may route them elsewhere.
 pub type Notifier = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// A notifier that writes `goshi: MESSAGE` lines to stderr.
+/// A notifier that writes `goshi: MESSAGE` lines to stderr, with anything that could drive
+/// the terminal escaped and anything that looks like a credential masked (notices may quote a
+/// server's words).
 pub fn stderr_notifier() -> Notifier {
-    Arc::new(|msg: &str| eprintln!("goshi: {msg}"))
+    Arc::new(|msg: &str| {
+        let masked = crate::text::redact::mask_credentials(msg);
+        eprintln!("goshi: {}", crate::text::sanitize::text(&masked));
+    })
 }
 
 /// A model backend: one wire protocol to one kind of server.

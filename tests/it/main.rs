@@ -16,6 +16,7 @@ mod config_cli;
 mod doctor_cli;
 mod fake_server_selftest;
 mod fs_cli;
+mod hardening_cli;
 mod interrupt_cli;
 mod models_cli;
 mod ollama_backend;
