@@ -1,12 +1,13 @@
 //! `goshi audit`: show the audit trail, filtered, as aligned text or as the stored JSONL.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use serde_json::Value;
 
+use super::terminal::Screen;
 use crate::audit::{format_time, parse_since, read_report, EventType, Filter, StoredEvent};
 
 /// `goshi audit` flags.
@@ -69,7 +70,7 @@ pub fn run(args: &AuditArgs, dir: &Path) -> ExitCode {
         }
     };
     if let Some(w) = report.warning() {
-        eprintln!("goshi: warning: {}", crate::text::sanitize::text(&w));
+        Screen::stdio().warning(&w);
     }
     if report.events.is_empty() {
         let note = if report.total == 0 {
@@ -84,7 +85,7 @@ pub fn run(args: &AuditArgs, dir: &Path) -> ExitCode {
         // Keep stdout valid JSONL (empty) for scripts.
         match format {
             Format::Human => println_safe(&note),
-            Format::Json => eprintln!("{note}"),
+            Format::Json => Screen::stdio().line(&note),
         }
         return ExitCode::SUCCESS;
     }
@@ -97,13 +98,10 @@ pub fn run(args: &AuditArgs, dir: &Path) -> ExitCode {
             .map(|e| crate::text::sanitize::json(&e.raw).into_owned())
             .collect(),
     };
-    let mut out = io::stdout().lock();
-    for line in &lines {
-        if let Err(e) = writeln!(out, "{line}") {
-            return write_failed(&e);
-        }
-    }
-    match out.flush() {
+    // One write for the whole listing: the lines are in memory already.
+    let mut text = lines.join("\n");
+    text.push('\n');
+    match Screen::stdio().out(&text) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => write_failed(&e),
     }
@@ -215,8 +213,7 @@ fn cell(text: Option<&str>, max: usize) -> String {
 }
 
 fn println_safe(text: &str) {
-    let mut out = io::stdout().lock();
-    let _ = writeln!(out, "{text}");
+    let _ = Screen::stdio().out_line(text);
 }
 
 /// A closed pipe (`goshi audit | head`) is a normal end; anything else is reported.

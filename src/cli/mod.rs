@@ -8,6 +8,7 @@ mod config_cmd;
 mod doctor;
 pub mod fs_cmd;
 mod models_cmd;
+pub mod terminal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config, EnvVars, Overrides};
-use crate::text::sanitize;
+use terminal::Screen;
 
 /// goshi: a local-first, safety-minded AI assistant for the terminal.
 #[derive(Parser, Debug)]
@@ -87,8 +88,10 @@ pub fn main() -> ExitCode {
     init_tracing(cli.global.verbose);
     match &cli.command {
         Command::Version => {
-            println!("goshi {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
+            match Screen::stdio().out_line(&format!("goshi {}", env!("CARGO_PKG_VERSION"))) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            }
         }
         Command::Chat(args) => with_config(&cli.global, |c| chat::run(args, c)),
         Command::Fs { cmd } => with_config(&cli.global, |c| {
@@ -122,8 +125,9 @@ pub fn overrides(g: &GlobalArgs) -> Overrides {
 fn with_config(g: &GlobalArgs, f: impl FnOnce(&Config) -> ExitCode) -> ExitCode {
     match config::load(&overrides(g), &EnvVars::from_process()) {
         Ok(c) => {
+            let screen = Screen::stdio();
             for w in &c.warnings {
-                eprintln!("goshi: warning: {}", sanitize::text(w));
+                screen.warning(w);
             }
             f(&c)
         }
@@ -137,13 +141,9 @@ fn with_config(g: &GlobalArgs, f: impl FnOnce(&Config) -> ExitCode) -> ExitCode 
     }
 }
 
-/// Prints `goshi: error: ...` (and a hint) on stderr, with anything that could drive the
-/// terminal escaped (the message may quote a server, a file or the model).
+/// Prints `goshi: error: ...` (and a hint) on stderr, through the process's [`Screen`].
 pub fn error(message: &str, hint: Option<&str>) {
-    eprintln!("goshi: error: {}", sanitize::text(message));
-    if let Some(h) = hint {
-        eprintln!("  hint: {}", sanitize::text(h));
-    }
+    Screen::stdio().error(message, hint);
 }
 
 /// A single-threaded runtime, built only by the commands that talk to a server.
