@@ -201,7 +201,9 @@ impl ChatSession {
     /// Runs one tool call (permission, validation, execution) and returns the text that
     /// goes back to the model. Refusals and failures are results too.
     fn run_tool(&mut self, call: &ToolCall, ui: &mut dyn Ui) -> String {
-        let summary = self.registry.summarize_args(&call.name, &call.arguments);
+        let summary = self
+            .registry
+            .summarize_args(&call.name, &call.arguments, &self.tool_ctx);
         self.record(
             AuditEvent::new(EventType::ToolCall)
                 .tool(&call.name)

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use super::fs::{run_list, run_read, run_write, ListArgs, ReadArgs, WriteArgs};
 use super::{ToolContext, ToolOutput};
 use crate::llm::ToolDefinition;
+use crate::safety::path_guard::PathGuard;
 use crate::safety::permissions::Capability;
 use crate::safety::ToolError;
 use crate::text::one_line;
@@ -23,7 +24,7 @@ const SUMMARY_CHARS: usize = 120;
 
 type Runner = Box<dyn Fn(&str, &ToolContext) -> Result<ToolOutput, ToolError> + Send + Sync>;
 type Validator = Box<dyn Fn(&str) -> Result<(), ToolError> + Send + Sync>;
-type Summarizer = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+type Summarizer = Box<dyn Fn(&str, &ToolContext) -> Option<String> + Send + Sync>;
 
 /// One registered tool.
 struct ToolSpec {
@@ -58,7 +59,7 @@ impl Registry {
                  repository root; use \".\" for the root.",
                 Capability::FsRead,
                 run_list,
-                |a| a.path.clone(),
+                |a, ctx| shown_path(&a.path, ctx),
             ),
             spec::<ReadArgs>(
                 "fs.read",
@@ -67,7 +68,7 @@ impl Registry {
                  are refused. Paths are relative to the repository root.",
                 Capability::FsRead,
                 run_read,
-                |a| a.path.clone(),
+                |a, ctx| shown_path(&a.path, ctx),
             ),
             spec::<WriteArgs>(
                 "fs.write",
@@ -76,7 +77,7 @@ impl Registry {
                  and a unified diff; the user reviews it and applies it with `goshi fs apply`.",
                 Capability::FsWrite,
                 run_write,
-                |a| format!("{} ({} bytes)", a.path, a.content.len()),
+                |a, ctx| format!("{} ({} bytes)", shown_path(&a.path, ctx), a.content.len()),
             ),
         ];
         Registry { tools }
@@ -121,10 +122,13 @@ impl Registry {
         (tool.validate)(arguments_json)
     }
 
-    /// A short, single-line description of a call's arguments for status lines and the audit
-    /// log, e.g. the path. Never fails: invalid arguments still give a best-effort summary.
-    pub fn summarize_args(&self, name: &str, arguments_json: &str) -> String {
-        let typed = self.find(name).and_then(|t| (t.summarize)(arguments_json));
+    /// A short, single-line description of a call's arguments for the permission prompt,
+    /// status lines and the audit log, e.g. the path as it resolves in the repository. Never
+    /// fails: invalid arguments still give a best-effort summary.
+    pub fn summarize_args(&self, name: &str, arguments_json: &str, ctx: &ToolContext) -> String {
+        let typed = self
+            .find(name)
+            .and_then(|t| (t.summarize)(arguments_json, ctx));
         let text = typed.unwrap_or_else(|| fallback_summary(arguments_json));
         one_line(&text, SUMMARY_CHARS)
     }
@@ -147,7 +151,7 @@ fn spec<A: DeserializeOwned + JsonSchema + 'static>(
     description: &'static str,
     capability: Capability,
     handler: fn(A, &ToolContext) -> Result<ToolOutput, ToolError>,
-    summarize: fn(&A) -> String,
+    summarize: fn(&A, &ToolContext) -> String,
 ) -> ToolSpec {
     ToolSpec {
         name,
@@ -156,8 +160,37 @@ fn spec<A: DeserializeOwned + JsonSchema + 'static>(
         parameters: schema_of::<A>(),
         run: Box::new(move |args, ctx| handler(parse_args::<A>(name, args)?, ctx)),
         validate: Box::new(move |args| parse_args::<A>(name, args).map(drop)),
-        summarize: Box::new(move |args| parse_args::<A>(name, args).ok().map(|a| summarize(&a))),
+        summarize: Box::new(move |args, ctx| {
+            parse_args::<A>(name, args).ok().map(|a| summarize(&a, ctx))
+        }),
     }
+}
+
+/// Longest path in a summary, in characters; a longer one keeps its end (the name).
+const PATH_CHARS: usize = 100;
+
+/// A path as the user should judge it: resolved and relative to the repository
+/// (`src/./././x/../../.env` reads `.env`), its end kept when long, never cut where it matters.
+/// A path the guard refuses is shown as given, saying so.
+fn shown_path(path: &str, ctx: &ToolContext) -> String {
+    let resolved = PathGuard::new(&ctx.repo_root).and_then(|g| g.target(path));
+    match resolved {
+        Ok(r) => keep_end(&one_line(&r.rel, usize::MAX), PATH_CHARS),
+        Err(_) => format!(
+            "{} (refused: not a path inside the repository)",
+            keep_end(&one_line(path, usize::MAX), PATH_CHARS)
+        ),
+    }
+}
+
+/// `s` (already escaped) cut to its last `max` characters after `…` when longer.
+fn keep_end(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let tail: String = s.chars().skip(n - max).collect();
+    format!("…{tail}")
 }
 
 /// The argument schema of `A` as a plain object schema that OpenAI and Ollama accept:

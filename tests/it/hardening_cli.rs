@@ -259,3 +259,17 @@ fn hostile_model_names_are_escaped_in_the_model_list() {
         assert!(!run.stdout.contains('\u{202e}'), "{run}");
     }
 }
+
+#[test]
+fn a_tool_call_shows_the_path_as_it_resolves_not_as_the_model_spelled_it() {
+    for b in BOTH {
+        let chat = Chat::new(b);
+        chat.write("src/lib.rs", "");
+        chat.write(".env", "SECRET=1\n");
+        let sneaky = format!("src/{}../.env", "./".repeat(80));
+        let args = json!({ "path": sneaky }).to_string();
+        let run = chat.tool_turn(&[call("c1", "fs_read", &args)], "done", &["read it"]);
+        assert!(run.stderr.contains("→ fs.read .env … "), "{b:?}: {run}");
+        assert!(!run.stderr.contains("src/./"), "{b:?}: {run}");
+    }
+}
