@@ -217,10 +217,26 @@ fn summaries_show_the_path_as_it_resolves_in_the_repository() {
     assert_eq!(sum(&sneaky), ".env");
     assert_eq!(sum(r#"{"path":"src/../README.md"}"#), "README.md");
     assert_eq!(sum(r#"{"path":"a\u202eb"}"#), "a\\u{202e}b");
+    assert_eq!(sum(r#"{"path":"../../etc/passwd"}"#), "../../etc/passwd");
+}
+
+#[test]
+fn parsed_arguments_give_the_same_summaries_and_results() {
+    let (_d, ctx) = ctx();
+    let reg = Registry::builtin();
+    let v = serde_json::json!({"path": "README.md"});
+    assert_eq!(reg.summarize_value("fs.read", Some(&v), &ctx), "README.md");
     assert_eq!(
-        sum(r#"{"path":"../../etc/passwd"}"#),
-        "../../etc/passwd (refused: not a path inside the repository)"
+        reg.summarize_value("fs.read", None, &ctx),
+        "(invalid arguments)"
     );
+    let by_text = reg.run("fs.read", r#"{"path":"README.md"}"#, &ctx).unwrap();
+    let by_value = reg.run_value("fs.read", v, &ctx).unwrap();
+    assert_eq!(by_text.content, by_value.content);
+    let e = reg
+        .run_value("fs.read", serde_json::json!({"path": 3}), &ctx)
+        .unwrap_err();
+    assert!(e.to_string().contains("field \"path\""), "{e}");
 }
 
 #[test]

@@ -55,7 +55,8 @@ pub fn std_goshi_cmd_with_home(dir: &Path, home: &Path) -> std::process::Command
     }
     cmd.env("HOME", home)
         .env("XDG_CONFIG_HOME", home)
-        .env("XDG_CACHE_HOME", home);
+        .env("XDG_CACHE_HOME", home)
+        .env("XDG_DATA_HOME", home);
     cmd
 }
 
@@ -112,6 +113,14 @@ impl Sandbox {
         let dir = self.home.path().join("goshi");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("goshi.yaml"), yaml).unwrap();
+    }
+
+    /// `goshi ARGS` in the working directory, hermetic, as a plain [`std::process::Command`]
+    /// (to spawn, kill or wrap it).
+    pub fn std_goshi(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std_goshi_cmd_with_home(self.path(), self.home.path());
+        cmd.args(args);
+        cmd
     }
 
     /// `goshi ARGS` in the working directory, hermetic.
