@@ -2,4 +2,5 @@
 //! the audit trail's directory).
 
 pub mod atomic;
+pub mod json_cache;
 pub mod real_dirs;

@@ -24,6 +24,7 @@ mod fs_leftovers;
 mod fs_race;
 mod hardening_cli;
 mod interrupt_cli;
+mod layering;
 mod models_cli;
 mod ollama_backend;
 mod openai_chat;
