@@ -48,7 +48,7 @@ pub fn resolve_cost(f: FileCost) -> Result<CostSettings, ConfigError> {
     let mut prices = BTreeMap::new();
     for (model, p) in f.prices {
         let key = format!("cost.prices.{model}");
-        super::load::validate_model_name(&model).map_err(|m| bad(&key, m))?;
+        super::resolve::validate_model_name(&model).map_err(|m| bad(&key, m))?;
         let input = usd(&format!("{key}.input"), p.input)?;
         let cached_input = match p.cached_input {
             Some(c) => usd(&format!("{key}.cached_input"), c)?,

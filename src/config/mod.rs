@@ -8,6 +8,7 @@ mod cost;
 mod file;
 mod load;
 mod resolve;
+mod trust;
 mod urls;
 mod values;
 

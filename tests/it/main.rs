@@ -23,6 +23,7 @@ mod fs_hardening;
 mod fs_leftovers;
 #[cfg(target_os = "linux")]
 mod fs_race;
+mod hardening_cli;
 mod interrupt_cli;
 mod layering;
 mod models_cli;
@@ -33,6 +34,8 @@ mod openai_chat_lifecycle;
 mod openai_chat_requests;
 mod openai_responses;
 mod openai_server_quirks;
+mod openapi_conformance;
+mod openapi_streams;
 mod proxy_cli;
 mod real_server;
 mod real_server_cost;
