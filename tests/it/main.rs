@@ -25,6 +25,7 @@ mod fs_race;
 mod hardening_cli;
 mod interrupt_cli;
 mod layering;
+mod limits_cli;
 mod models_cli;
 mod ollama_backend;
 mod openai_chat;
