@@ -35,4 +35,5 @@ mod openai_server_quirks;
 mod proxy_cli;
 mod real_server;
 mod real_server_tools;
+mod repo_cli;
 mod shell_cli;
