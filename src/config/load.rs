@@ -138,9 +138,7 @@ pub fn find_config_file(
     if local.is_file() {
         return Ok(Some(local));
     }
-    Ok(dirs::config_dir()
-        .map(|d| d.join("goshi").join("goshi.yaml"))
-        .filter(|p| p.is_file()))
+    Ok(user_config_file())
 }
 
 /// The configuration with nothing set: no file, no environment, no flags.
@@ -196,15 +194,38 @@ pub fn load(overrides: &Overrides, env: &EnvVars) -> Result<Config, ConfigError>
         ),
     };
     // A `./goshi.yaml` found in the working directory comes with whatever repository was
-    // cloned there, so it is not trusted with what only the user may decide.
+    // cloned there, so it is not trusted with what only the user may decide
+    // (see [`super::trust`]); for those keys the user's own config applies.
     let repo_local = overrides.config.is_none()
         && env.config.is_none()
         && source.as_deref() == Some(Path::new("goshi.yaml"));
-    let config = check::all_errors(tree, file, &mut problems, |file| {
+    // The user's own file, read once: its problems are reported with the others, and it is
+    // read again from its tree for each check below.
+    let user_tree = match user_config_file().filter(|_| repo_local) {
+        Some(p) => {
+            let (tree, _, user_problems) = read_file(&p)?;
+            problems.extend(user_problems);
+            Some(tree)
+        }
+        None => None,
+    };
+    let config = check::all_errors(tree, file, &mut problems, |mut file| {
         let root_from_file = file.behavior.repo_root.is_some();
+        let mut ignored = Vec::new();
+        if repo_local {
+            let user = user_tree
+                .as_ref()
+                .and_then(|t| serde_yaml_ng::from_value::<FileConfig>(t.clone()).ok());
+            ignored = super::trust::restrict(&mut file, user);
+        }
         let mut config = resolve(file, source.clone(), overrides, env)?;
         if repo_local {
-            restrict_repo_local(&mut config, root_from_file)?;
+            config.warnings.extend(super::trust::warning(&ignored));
+            // The root goshi finds by itself (the git work tree's top) may lie above the
+            // current directory; only a root the file sets is held to it.
+            if root_from_file {
+                check_repo_local_root(&config)?;
+            }
         }
         Ok(config)
     });
@@ -216,22 +237,15 @@ pub fn load(overrides: &Overrides, env: &EnvVars) -> Result<Config, ConfigError>
     }
 }
 
-/// What a repository's own `goshi.yaml` may not do: grant permissions, or point the tools
-/// outside the repository (`root_from_file`: it set `behavior.repo_root`; the root goshi finds
-/// by itself, the top of the git work tree, may lie above the current directory).
-fn restrict_repo_local(config: &mut Config, root_from_file: bool) -> Result<(), ConfigError> {
-    if config.safety.auto_confirm_permissions {
-        config.safety.auto_confirm_permissions = false;
-        config.warnings.push(
-            "ignoring safety.auto_confirm_permissions from ./goshi.yaml: a repository's own \
-             config cannot grant permissions; set it in your user config \
-             (~/.config/goshi/goshi.yaml) or pass --config FILE"
-                .to_string(),
-        );
-    }
-    if !root_from_file {
-        return Ok(());
-    }
+/// The user's own `goshi/goshi.yaml` in the user config dir, when there is one.
+fn user_config_file() -> Option<PathBuf> {
+    dirs::config_dir()
+        .map(|d| d.join("goshi").join("goshi.yaml"))
+        .filter(|p| p.is_file())
+}
+
+/// A repository's own `goshi.yaml` may not point the tools outside the repository.
+fn check_repo_local_root(config: &Config) -> Result<(), ConfigError> {
     let cwd = std::env::current_dir()
         .and_then(|d| d.canonicalize())
         .unwrap_or_else(|_| PathBuf::from("."));

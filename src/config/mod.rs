@@ -12,6 +12,7 @@ mod load;
 mod repo_root;
 mod resolve;
 mod show;
+mod trust;
 mod urls;
 mod values;
 
