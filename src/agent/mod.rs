@@ -2,12 +2,14 @@
 //! calls the user permits, send their results back, and repeat until the model answers
 //! without tools (or the round cap is reached).
 
+pub mod limits;
 mod repeats;
 #[cfg(test)]
 mod tests;
 mod turn;
 pub mod ui;
 
+pub use limits::{LimitHit, Limits};
 pub use turn::TurnEnd;
 pub use ui::Ui;
 
@@ -46,6 +48,8 @@ pub struct SessionConfig {
     /// Calls of one tool with identical arguments that may run in one turn
     /// (`llm.max_identical_tool_calls`); the next one ends the turn.
     pub max_identical_tool_calls: u32,
+    /// Caps against runaway answers and tool use.
+    pub limits: Limits,
 }
 
 /// One conversation with a model, its tools, permissions and audit log.

@@ -5,6 +5,7 @@ use std::ops::ControlFlow;
 use futures_util::{FutureExt, StreamExt};
 use serde_json::json;
 
+use super::limits::{AnswerBudget, LimitHit, Limits};
 use super::repeats::Repeats;
 use super::{ChatSession, Interrupt, Ui};
 use crate::audit::{AuditEvent, EventType};
@@ -26,6 +27,8 @@ pub enum TurnEnd {
     Cancelled,
     /// The model kept calling tools past `llm.max_tool_rounds`.
     RoundLimit(u32),
+    /// A cap against runaway answers or tool use was hit (see [`Limits`]).
+    LimitReached(LimitHit),
     /// The model could not be reached or the answer broke; the partial answer was kept.
     Failed(LlmError),
     /// The next request could take the spend over a cap; nothing was sent.
@@ -44,6 +47,7 @@ enum RoundEnd {
     Cancelled,
     Failed(LlmError),
     Refused(Refusal),
+    Limit(LimitHit),
 }
 
 impl ChatSession {
@@ -58,6 +62,7 @@ impl ChatSession {
         let max = self.config.max_tool_rounds;
         let mut repeats = Repeats::default();
         let mut round = 0u32;
+        let mut calls_run = 0usize;
         loop {
             round += 1;
             let answer = match self.model_round(round, ui, interrupt).await {
@@ -65,6 +70,7 @@ impl ChatSession {
                 RoundEnd::Cancelled => return TurnEnd::Cancelled,
                 RoundEnd::Failed(e) => return TurnEnd::Failed(e),
                 RoundEnd::Refused(r) => return TurnEnd::Refused(r),
+                RoundEnd::Limit(hit) => return TurnEnd::LimitReached(hit),
             };
             let calls = answer.tool_calls.clone();
             self.history.push(answer.to_message());
@@ -84,17 +90,20 @@ impl ChatSession {
                 return TurnEnd::RoundLimit(max);
             }
             let limit = self.config.max_identical_tool_calls;
-            for (i, call) in calls.iter().enumerate() {
-                if repeats.count(call) >= limit {
-                    self.stop_loop(&calls[i..], limit);
+            let repeat_at = calls.iter().position(|c| repeats.count(c) >= limit);
+            let (run, repeated) = calls.split_at(repeat_at.unwrap_or(calls.len()));
+            let ran = self.run_tools(run, &mut calls_run, ui);
+            if let Some(first) = repeated.first() {
+                self.stop_loop(repeated, limit);
+                if ran.is_ok() {
                     return TurnEnd::LoopStopped {
-                        tool: call.name.clone(),
+                        tool: first.name.clone(),
                         limit,
                     };
                 }
-                let result = self.run_tool(call, ui);
-                self.history
-                    .push(Message::tool(&call.id, &call.name, result));
+            }
+            if let Err(hit) = ran {
+                return TurnEnd::LimitReached(hit);
             }
         }
     }
@@ -102,13 +111,15 @@ impl ChatSession {
     /// Answers `calls` without running them (the history stays valid for the next turn)
     /// and records why.
     fn stop_loop(&mut self, calls: &[ToolCall], limit: u32) {
-        self.record(
-            AuditEvent::new(EventType::ToolLoopStopped)
-                .tool(&calls[0].name)
-                .outcome(format!(
-                    "the same call ran {limit} times this turn (llm.max_identical_tool_calls)"
-                )),
-        );
+        if let Some(first) = calls.first() {
+            self.record(
+                AuditEvent::new(EventType::ToolLoopStopped)
+                    .tool(&first.name)
+                    .outcome(format!(
+                        "the same call ran {limit} times this turn (llm.max_identical_tool_calls)"
+                    )),
+            );
+        }
         for call in calls {
             self.history.push(Message::tool(
                 &call.id,
@@ -120,6 +131,44 @@ impl ChatSession {
                 ),
             ));
         }
+    }
+
+    /// Runs one answer's tool calls and adds their results to the history, within the
+    /// per-turn call cap and the per-round result-bytes cap. Every call gets a result (a
+    /// "not run" note past a cap), so the history stays valid for the next turn.
+    fn run_tools(
+        &mut self,
+        calls: &[ToolCall],
+        calls_run: &mut usize,
+        ui: &mut dyn Ui,
+    ) -> Result<(), LimitHit> {
+        let limits = self.config.limits;
+        let mut hit = None;
+        if *calls_run + calls.len() > limits.max_calls_per_turn {
+            hit = Some(LimitHit::CallsPerTurn(limits.max_calls_per_turn));
+        }
+        let mut result_bytes = 0usize;
+        for call in calls {
+            let result = match &hit {
+                Some(h) => format!("not run: {}", first_line(&h.to_string())),
+                None => {
+                    *calls_run += 1;
+                    let r = self.run_tool(call, ui);
+                    result_bytes = result_bytes.saturating_add(r.len());
+                    if result_bytes > limits.max_result_bytes_per_round {
+                        let h = LimitHit::ResultBytes(limits.max_result_bytes_per_round);
+                        let note = format!("not sent: {}", first_line(&h.to_string()));
+                        hit = Some(h);
+                        note
+                    } else {
+                        r
+                    }
+                }
+            };
+            self.history
+                .push(Message::tool(&call.id, &call.name, result));
+        }
+        hit.map_or(Ok(()), Err)
     }
 
     fn request(&self) -> ChatRequest {
@@ -197,7 +246,7 @@ impl ChatSession {
             Ok(s) => s,
             Err(end) => return end,
         };
-        let (turn, stopped) = relay(&mut stream, ui, interrupt).await;
+        let (turn, stopped) = relay(&mut stream, ui, interrupt, self.config.limits).await;
         drop(stream);
         ui.end_answer();
         if let Some(u) = &turn.usage {
@@ -268,8 +317,13 @@ impl ChatSession {
         if !turn.text.is_empty() {
             self.history.push(Message::assistant(turn.text.clone()));
         }
-        if let RoundEnd::Failed(e) = &stop {
-            self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()));
+        match &stop {
+            RoundEnd::Failed(e) => {
+                self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()))
+            }
+            RoundEnd::Limit(hit) => self
+                .record(AuditEvent::new(EventType::LlmError).outcome(first_line(&hit.to_string()))),
+            _ => {}
         }
         stop
     }
@@ -382,8 +436,10 @@ async fn relay(
     stream: &mut EventStream,
     ui: &mut dyn Ui,
     interrupt: &mut Interrupt,
+    limits: Limits,
 ) -> (AssistantTurn, Option<RoundEnd>) {
     let mut acc = Accumulator::new();
+    let mut budget = AnswerBudget::new(limits);
     let mut stop_flag = interrupt();
     let stopped = 'outer: loop {
         let mut item = tokio::select! {
@@ -397,6 +453,10 @@ async fn relay(
                 None => break 'outer None,
                 Some(Err(e)) => break 'outer Some(RoundEnd::Failed(e)),
                 Some(Ok(event)) => {
+                    if let Err(hit) = budget.charge(&event) {
+                        ui.flush();
+                        break 'outer Some(RoundEnd::Limit(hit));
+                    }
                     if let StreamEvent::TextDelta(t) = &event {
                         ui.text(t);
                     }

@@ -177,6 +177,10 @@ fn session_config(config: &Config, model: &str, no_stream: bool) -> SessionConfi
         no_stream,
         tools_enabled: true,
         max_identical_tool_calls: config.llm.max_identical_tool_calls,
+        limits: agent::Limits {
+            max_response_bytes: config.llm.max_response_bytes,
+            ..agent::Limits::default()
+        },
     }
 }
 
@@ -251,6 +255,10 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
                 "goshi: error: stopped the turn: the model called {} with the same arguments more than {limit} times (llm.max_identical_tool_calls)\n  hint: ask differently, or raise llm.max_identical_tool_calls in goshi.yaml",
                 crate::text::one_line(tool, 80)
             ));
+            ExitCode::FAILURE
+        }
+        TurnEnd::LimitReached(hit) => {
+            ui.info(&format!("goshi: error: {hit}"));
             ExitCode::FAILURE
         }
         TurnEnd::Failed(e) => {

@@ -54,6 +54,8 @@ pub struct FileLlm {
     pub max_tool_rounds: Option<i64>,
     /// `llm.max_identical_tool_calls`
     pub max_identical_tool_calls: Option<i64>,
+    /// `llm.max_response_bytes`
+    pub max_response_bytes: Option<i64>,
     /// `llm.openai:`
     #[serde(default)]
     pub openai: FileOpenAi,
