@@ -17,6 +17,7 @@ mod doctor_cli;
 mod fake_server_selftest;
 mod fs_cli;
 mod interrupt_cli;
+mod layering;
 mod models_cli;
 mod ollama_backend;
 mod openai_chat;
