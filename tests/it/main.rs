@@ -33,6 +33,8 @@ mod openai_chat_lifecycle;
 mod openai_chat_requests;
 mod openai_responses;
 mod openai_server_quirks;
+mod openapi_conformance;
+mod openapi_streams;
 mod proxy_cli;
 mod real_server;
 mod real_server_tools;
