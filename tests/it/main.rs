@@ -42,4 +42,5 @@ mod real_server;
 mod real_server_cost;
 mod real_server_tools;
 mod repo_cli;
+mod scripting_cli;
 mod shell_cli;
