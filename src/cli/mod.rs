@@ -8,6 +8,8 @@ mod config_cmd;
 mod doctor;
 pub mod fs_cmd;
 mod models_cmd;
+pub mod palette;
+pub mod render;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
