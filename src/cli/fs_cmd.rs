@@ -8,6 +8,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::palette::Palette;
 use super::terminal::Screen;
 use crate::safety::proposals::{self, ApplyOptions, ApplyOutcome, Proposal, MAX_FILE_BYTES};
 use crate::safety::{PathGuard, ToolError};
@@ -93,6 +94,7 @@ pub fn run(cmd: &FsCommand, env: &FsEnv) -> ExitCode {
             stdin_tty,
             out: &mut screen.out_writer(),
             err: &mut screen.err_writer(),
+            palette: screen.out_palette(),
         },
     );
     ExitCode::from(code)
@@ -104,6 +106,8 @@ pub(crate) struct Io<'a> {
     stdin_tty: bool,
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
+    /// Colours for `out` (diffs).
+    palette: Palette,
 }
 
 /// A failure: the message, a hint, and the exit code.
@@ -330,7 +334,7 @@ fn write_diff(io: &mut Io<'_>, diff: &str) -> io::Result<()> {
             "(no changes: the content is identical to the current file)"
         )
     } else {
-        write!(io.out, "{diff}")?;
+        write!(io.out, "{}", io.palette.diff(diff))?;
         if !diff.ends_with('\n') {
             writeln!(io.out)?;
         }
@@ -395,6 +399,7 @@ mod tests {
                 stdin_tty: false,
                 out: &mut out,
                 err: &mut err,
+                palette: Palette::OFF,
             },
         );
         (
@@ -535,6 +540,7 @@ mod tests {
                 stdin_tty: true,
                 out: &mut out,
                 err: &mut err,
+                palette: Palette::OFF,
             },
         );
         assert_eq!(code, 2);
@@ -550,6 +556,7 @@ mod tests {
                 stdin_tty: false,
                 out: &mut out,
                 err: &mut err,
+                palette: Palette::OFF,
             },
         );
         assert_eq!(code, 1);

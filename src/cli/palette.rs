@@ -153,26 +153,17 @@ impl Palette {
     /// A palette that paints.
     pub const ON: Palette = Palette { on: true };
 
-    /// The palette for stdout, by the process's choice, environment and terminal.
-    pub fn stdout() -> Palette {
+    /// The palette for a stream, by the process's `--color` choice and environment, and
+    /// whether the stream is a terminal.
+    pub fn for_stream(is_terminal: bool) -> Palette {
         Palette {
-            on: use_color(
-                choice(),
-                ColorEnv::from_process(),
-                std::io::stdout().is_terminal(),
-            ),
+            on: use_color(choice(), ColorEnv::from_process(), is_terminal),
         }
     }
 
-    /// The palette for stderr, by the process's choice, environment and terminal.
-    pub fn stderr() -> Palette {
-        Palette {
-            on: use_color(
-                choice(),
-                ColorEnv::from_process(),
-                std::io::stderr().is_terminal(),
-            ),
-        }
+    /// The palette for this process's stdout.
+    pub fn stdout() -> Palette {
+        Palette::for_stream(std::io::stdout().is_terminal())
     }
 
     /// Whether this palette paints.
@@ -249,8 +240,16 @@ mod tests {
 
     #[test]
     fn the_flag_overrides_the_environment() {
-        assert!(use_color(ColorChoice::Always, env(true, false, true), false));
-        assert!(!use_color(ColorChoice::Never, env(false, true, false), true));
+        assert!(use_color(
+            ColorChoice::Always,
+            env(true, false, true),
+            false
+        ));
+        assert!(!use_color(
+            ColorChoice::Never,
+            env(false, true, false),
+            true
+        ));
     }
 
     #[test]

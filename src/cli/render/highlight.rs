@@ -56,16 +56,13 @@ impl CodeLines {
     /// A highlighter for code in `lang` (a fence's first info word, such as `rust` or `py`);
     /// unknown or empty languages are shown plain.
     pub fn new(lang: &str, truecolor: bool) -> CodeLines {
-        let inner = (!lang.is_empty())
-            .then(assets)
-            .flatten()
-            .and_then(|a| {
-                let syntax = a
-                    .syntaxes
-                    .find_syntax_by_token(lang)
-                    .or_else(|| a.syntaxes.find_syntax_by_extension(lang))?;
-                Some((HighlightLines::new(syntax, &a.theme), a))
-            });
+        let inner = (!lang.is_empty()).then(assets).flatten().and_then(|a| {
+            let syntax = a
+                .syntaxes
+                .find_syntax_by_token(lang)
+                .or_else(|| a.syntaxes.find_syntax_by_extension(lang))?;
+            Some((HighlightLines::new(syntax, &a.theme), a))
+        });
         CodeLines { inner, truecolor }
     }
 

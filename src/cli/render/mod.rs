@@ -23,7 +23,7 @@ mod writer;
 
 use std::borrow::Cow;
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Options, Parser, Tag};
 
 use crate::cli::palette::Role;
 use highlight::CodeLines;
@@ -139,7 +139,9 @@ impl MarkdownStream {
             let mut written = String::new();
             self.line(&line, &mut written);
             if written.is_empty() {
-                self.preview.add(piece, out);
+                if !self.pending.is_empty() {
+                    self.preview.add(piece, out);
+                }
             } else {
                 self.preview.clear(out);
                 out.push_str(&written);
@@ -214,20 +216,26 @@ impl MarkdownStream {
     /// Renders the complete blocks of `pending` (all of them when `all`) and drops their text.
     fn commit(&mut self, all: bool, out: &mut String) {
         if self.pending.trim().is_empty() {
-            if all {
-                self.pending.clear();
-            }
+            // Blank lines between blocks: nothing to continue, nothing to show.
+            self.pending.clear();
             return;
         }
-        let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
-        let events: Vec<(Event<'_>, std::ops::Range<usize>)> =
-            Parser::new_ext(&self.pending, opts).into_offset_iter().collect();
+        let opts =
+            Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+        let events: Vec<(Event<'_>, std::ops::Range<usize>)> = Parser::new_ext(&self.pending, opts)
+            .into_offset_iter()
+            .collect();
         let tops = top_level_blocks(&events);
         let Some(last) = tops.last() else {
             return;
         };
-        let last_closed = all || (last.closed_by_blank && ends_with_blank_line(&self.pending)) || last.closed;
-        let n = if last_closed { tops.len() } else { tops.len() - 1 };
+        let last_closed =
+            all || (last.closed_by_blank && ends_with_blank_line(&self.pending)) || last.closed;
+        let n = if last_closed {
+            tops.len()
+        } else {
+            tops.len() - 1
+        };
         if n == 0 {
             return;
         }
@@ -278,7 +286,7 @@ fn top_level_blocks(events: &[(Event<'_>, std::ops::Range<usize>)]) -> Vec<TopBl
                 }
                 depth += 1;
             }
-            Event::End(tag) => {
+            Event::End(_) => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
                     tops.push(TopBlock {

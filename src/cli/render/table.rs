@@ -122,7 +122,10 @@ mod tests {
     #[test]
     fn width_skips_our_sequences() {
         assert_eq!(visible_width("\x1b[1mab\x1b[0m"), 2);
-        assert_eq!(visible_width("\x1b]8;;https://x\x1b\\link\x1b]8;;\x1b\\"), 4);
+        assert_eq!(
+            visible_width("\x1b]8;;https://x\x1b\\link\x1b]8;;\x1b\\"),
+            4
+        );
         assert_eq!(visible_width("日本"), 4);
     }
 
@@ -137,7 +140,10 @@ mod tests {
         t.push_cell("1".into());
         let mut out = String::new();
         t.render(&mut out);
-        let plain = out.replace("\x1b[2m", "").replace("\x1b[1m", "").replace("\x1b[0m", "");
+        let plain = out
+            .replace("\x1b[2m", "")
+            .replace("\x1b[1m", "")
+            .replace("\x1b[0m", "");
         assert_eq!(plain, "a    │ b\n─────┼──\nlong │ 1\n");
     }
 }

@@ -112,7 +112,11 @@ impl Writer {
             // An empty line inside a quote keeps its bar, without trailing spaces.
             let mut prefix = String::new();
             for ind in &mut self.indents {
-                prefix.push_str(if ind.first_used { &ind.rest } else { &ind.first });
+                prefix.push_str(if ind.first_used {
+                    &ind.rest
+                } else {
+                    &ind.first
+                });
                 ind.first_used = true;
             }
             self.out.push_str(prefix.trim_end_matches(' '));

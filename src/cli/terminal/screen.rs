@@ -13,6 +13,8 @@
 use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use crate::cli::palette::{Palette, Role};
+
 /// Which of the two output streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stream {
@@ -192,15 +194,34 @@ impl Screen {
 
     /// `goshi: warning: {message}` on stderr.
     pub fn warning(&self, message: &str) {
-        self.line(&format!("goshi: warning: {message}"));
+        let p = self.err_palette();
+        self.line(&format!(
+            "goshi: {} {message}",
+            p.paint(Role::Warning, "warning:")
+        ));
     }
 
     /// `goshi: error: {message}` on stderr, and the hint (what to do) under it.
     pub fn error(&self, message: &str, hint: Option<&str>) {
+        let p = self.err_palette();
+        let label = p.paint(Role::Error, "error:");
         match hint {
-            Some(h) => self.line(&format!("goshi: error: {message}\n  hint: {h}")),
-            None => self.line(&format!("goshi: error: {message}")),
+            Some(h) => self.line(&format!(
+                "goshi: {label} {message}\n  {} {h}",
+                p.paint(Role::Hint, "hint:")
+            )),
+            None => self.line(&format!("goshi: {label} {message}")),
         }
+    }
+
+    /// The colours for stdout: by `--color`, the environment, and whether it is a terminal.
+    pub fn out_palette(&self) -> Palette {
+        Palette::for_stream(self.stdout_is_terminal())
+    }
+
+    /// The colours for stderr: by `--color`, the environment, and whether it is a terminal.
+    pub fn err_palette(&self) -> Palette {
+        Palette::for_stream(self.stderr_is_terminal())
     }
 
     /// Gets the screen ready for a line editor or a prompt that writes to the terminal

@@ -2,12 +2,18 @@
 
 use super::Screen;
 use crate::agent::Ui;
+use crate::cli::palette::Role;
+use crate::cli::render::{MarkdownStream, RenderOptions};
 
 /// The chat loop's output on the screen: answer text on stdout, everything else on stderr.
 pub struct TerminalUi {
     screen: Screen,
     /// Answer text appended since the last flush, shown in one write.
     buf: String,
+    /// Renders the answer as markdown (a terminal); None: the answer's text as it came.
+    markdown: Option<MarkdownStream>,
+    /// What the renderer gives to write.
+    rendered: String,
 }
 
 impl TerminalUi {
@@ -16,6 +22,17 @@ impl TerminalUi {
         TerminalUi {
             screen,
             buf: String::with_capacity(8192),
+            markdown: None,
+            rendered: String::new(),
+        }
+    }
+
+    /// A UI that renders answers as live markdown with `opts` (for a terminal).
+    pub fn with_markdown(screen: Screen, opts: RenderOptions) -> Self {
+        crate::cli::render::warm_up();
+        TerminalUi {
+            markdown: Some(MarkdownStream::new(opts)),
+            ..TerminalUi::new(screen)
         }
     }
 }
@@ -26,14 +43,27 @@ impl Ui for TerminalUi {
     }
 
     fn flush(&mut self) {
-        if !self.buf.is_empty() {
-            self.screen.answer(&self.buf);
-            self.buf.clear();
+        if self.buf.is_empty() {
+            return;
         }
+        match &mut self.markdown {
+            Some(md) => {
+                md.push(&self.buf, &mut self.rendered);
+                self.screen.answer(&self.rendered);
+                self.rendered.clear();
+            }
+            None => self.screen.answer(&self.buf),
+        }
+        self.buf.clear();
     }
 
     fn end_answer(&mut self) {
         self.flush();
+        if let Some(md) = &mut self.markdown {
+            md.finish(&mut self.rendered);
+            self.screen.answer(&self.rendered);
+            self.rendered.clear();
+        }
         self.screen.end_answer();
     }
 
@@ -44,6 +74,8 @@ impl Ui for TerminalUi {
 
     fn tool_start(&mut self, name: &str, summary: &str) {
         self.end_answer();
+        let p = self.screen.err_palette();
+        let name = p.paint(Role::Tool, name);
         let summary = summary.trim();
         let _ = if summary.is_empty() {
             self.screen.err(&format!("→ {name} … "))
@@ -53,10 +85,12 @@ impl Ui for TerminalUi {
     }
 
     fn tool_end(&mut self, ok: bool, detail: &str) {
+        let p = self.screen.err_palette();
         if ok {
-            self.screen.line("✓");
+            self.screen.line(&p.paint(Role::Ok, "✓"));
         } else {
-            self.screen.line(&format!("✗ {detail}"));
+            self.screen
+                .line(&format!("{} {detail}", p.paint(Role::Error, "✗")));
         }
     }
 }

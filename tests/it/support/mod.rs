@@ -11,6 +11,7 @@ pub mod contract;
 pub mod hermetic;
 pub mod openai_common;
 pub mod provider_common;
+pub mod pty;
 pub mod real_server_common;
 mod reply;
 
