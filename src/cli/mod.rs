@@ -7,6 +7,7 @@ mod chat;
 mod config_cmd;
 mod doctor;
 pub mod fs_cmd;
+mod fs_review;
 mod models_cmd;
 pub mod palette;
 pub mod render;

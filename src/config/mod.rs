@@ -1,10 +1,14 @@
 //! Configuration: `goshi.yaml`, overridden by environment variables, overridden by flags.
 //!
-//! [`file`] holds the file's shape (every key optional), [`load`] finds the file, applies
-//! the overrides and validates everything into the effective [`Config`].
+//! `file` holds the file's shape (every key optional), `load` finds and reads the file,
+//! `resolve` applies the overrides and validates everything into the effective [`Config`]
+//! (`urls` checks the server addresses, `values` holds the typed word settings).
 
 mod file;
 mod load;
+mod resolve;
+mod urls;
+mod values;
 
 pub use file::FileConfig;
 pub use load::{find_config_file, load, ConfigError, EnvVars, Overrides};
@@ -38,7 +42,7 @@ impl Provider {
     }
 }
 
-pub use crate::llm::openai::{MaxTokensField, OpenAiApi, OpenAiServer};
+pub use values::{MaxTokensField, OpenAiApi, OpenAiServer, ToolArgumentsStyle, ToolChoice};
 
 /// Settings of the OpenAI backend.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -90,7 +94,7 @@ pub struct LlmConfig {
     /// Retries of a failed request.
     pub max_retries: u32,
     /// `auto`, `required`, `none`, or a tool name.
-    pub tool_choice: String,
+    pub tool_choice: ToolChoice,
     /// Whether the model may call several tools in one answer.
     pub parallel_tool_calls: Option<bool>,
     /// Reasoning effort for reasoning models.
@@ -123,8 +127,8 @@ pub struct AuditConfig {
     pub dir: PathBuf,
     /// Mask values that look like secrets.
     pub redact: bool,
-    /// `full`, `long`, `short` or `summaries`.
-    pub tool_arguments_style: String,
+    /// How tool arguments are written to the audit log.
+    pub tool_arguments_style: ToolArgumentsStyle,
     /// Delete session files older than this many days.
     pub retention_days: Option<u64>,
     /// Keep at most this many session files.
