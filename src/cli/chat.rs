@@ -82,7 +82,7 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
         permissions,
         open_audit(config, screen),
     );
-    let mut ui = answer_ui(args, &screen);
+    let mut ui = answer_ui(args, screen);
     let mut interrupt = terminal::ctrl_c_interrupt();
     Ok(match prompt {
         Some(p) => {
