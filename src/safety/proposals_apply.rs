@@ -185,9 +185,15 @@ fn write_journal(goshi: &Dir, journal: &Journal) -> Result<(), ToolError> {
 /// Finishes an apply that was killed halfway (see the module docs). Best effort: whatever
 /// cannot be cleaned is logged and left for the next run.
 fn recover(guard: &PathGuard, goshi: &Dir) {
+    // A journal killed while being written.
+    let _ = remove_stale_temps(goshi, JOURNAL);
     let Some(journal) = read_journal(goshi) else {
         return;
     };
+    // A proposal killed while being marked applied.
+    if let Ok(store) = store_dir(guard) {
+        let _ = remove_stale_temps(&store, &format!("{}.json", journal.id));
+    }
     let (parent, name) = beneath::split(&journal.path);
     let mut written = false;
     if let Ok(dir) = beneath::open_dir(guard.dir(), parent) {
