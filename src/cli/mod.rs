@@ -8,6 +8,7 @@ mod config_cmd;
 mod doctor;
 pub mod fs_cmd;
 mod fs_review;
+pub mod hints;
 mod models_cmd;
 pub mod palette;
 pub mod render;

@@ -23,6 +23,7 @@ mod fs_leftovers;
 #[cfg(target_os = "linux")]
 mod fs_race;
 mod interrupt_cli;
+mod layering;
 mod models_cli;
 mod ollama_backend;
 mod openai_chat;
