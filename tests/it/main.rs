@@ -36,3 +36,4 @@ mod proxy_cli;
 mod real_server;
 mod real_server_tools;
 mod render_cli;
+mod shell_cli;
