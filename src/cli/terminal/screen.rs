@@ -14,6 +14,7 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::cli::palette::{Palette, Role};
+use crate::text::sanitize;
 
 /// Which of the two output streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,27 +189,33 @@ impl Screen {
     }
 
     /// `goshi: {message}` on stderr: what goshi is doing (provider chosen, interrupted).
+    /// Notices, warnings and errors may quote a server, a file or the model: anything in them
+    /// that could drive the terminal is shown escaped ([`sanitize`]).
     pub fn notice(&self, message: &str) {
-        self.line(&format!("goshi: {message}"));
+        self.line(&format!("goshi: {}", sanitize::text(message)));
     }
 
-    /// `goshi: warning: {message}` on stderr.
+    /// `goshi: warning: {message}` on stderr (escaped, as for [`Screen::notice`]).
     pub fn warning(&self, message: &str) {
         let p = self.err_palette();
         self.line(&format!(
-            "goshi: {} {message}",
-            p.paint(Role::Warning, "warning:")
+            "goshi: {} {}",
+            p.paint(Role::Warning, "warning:"),
+            sanitize::text(message)
         ));
     }
 
-    /// `goshi: error: {message}` on stderr, and the hint (what to do) under it.
+    /// `goshi: error: {message}` on stderr, and the hint (what to do) under it (escaped, as
+    /// for [`Screen::notice`]).
     pub fn error(&self, message: &str, hint: Option<&str>) {
         let p = self.err_palette();
         let label = p.paint(Role::Error, "error:");
+        let message = sanitize::text(message);
         match hint {
             Some(h) => self.line(&format!(
-                "goshi: {label} {message}\n  {} {h}",
-                p.paint(Role::Hint, "hint:")
+                "goshi: {label} {message}\n  {} {}",
+                p.paint(Role::Hint, "hint:"),
+                sanitize::text(h)
             )),
             None => self.line(&format!("goshi: {label} {message}")),
         }

@@ -4,10 +4,15 @@ use super::Screen;
 use crate::agent::Ui;
 use crate::cli::palette::Role;
 use crate::cli::render::{MarkdownStream, RenderOptions};
+use crate::text::sanitize::{self, Mode, StreamEscaper};
 
 /// The chat loop's output on the screen: answer text on stdout, everything else on stderr.
+/// Everything it shows came from the model or a server, so anything that could drive the
+/// terminal (escape sequences, C0/C1 controls) is shown escaped ([`sanitize`]), also when a
+/// sequence is split across streamed pieces.
 pub struct TerminalUi {
     screen: Screen,
+    escaper: StreamEscaper,
     /// Answer text appended since the last flush, shown in one write.
     buf: String,
     /// Renders the answer as markdown (a terminal); None: the answer's text as it came.
@@ -21,6 +26,7 @@ impl TerminalUi {
     pub fn new(screen: Screen) -> Self {
         TerminalUi {
             screen,
+            escaper: StreamEscaper::new(Mode::Text),
             buf: String::with_capacity(8192),
             markdown: None,
             rendered: String::new(),
@@ -35,20 +41,15 @@ impl TerminalUi {
             ..TerminalUi::new(screen)
         }
     }
-}
 
-impl Ui for TerminalUi {
-    fn text(&mut self, s: &str) {
-        self.buf.push_str(s);
-    }
-
-    fn flush(&mut self) {
-        if self.buf.is_empty() {
-            return;
-        }
+    /// Writes the answer text buffered so far: rendered, or as it came.
+    fn write_answer(&mut self, finish: bool) {
         match &mut self.markdown {
             Some(md) => {
                 md.push(&self.buf, &mut self.rendered);
+                if finish {
+                    md.finish(&mut self.rendered);
+                }
                 self.screen.answer(&self.rendered);
                 self.rendered.clear();
             }
@@ -56,27 +57,38 @@ impl Ui for TerminalUi {
         }
         self.buf.clear();
     }
+}
+
+impl Ui for TerminalUi {
+    fn text(&mut self, s: &str) {
+        let safe = self.escaper.push(s);
+        self.buf.push_str(&safe);
+    }
+
+    fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            self.write_answer(false);
+        }
+    }
 
     fn end_answer(&mut self) {
-        self.flush();
-        if let Some(md) = &mut self.markdown {
-            md.finish(&mut self.rendered);
-            self.screen.answer(&self.rendered);
-            self.rendered.clear();
-        }
+        let rest = self.escaper.finish();
+        self.buf.push_str(&rest);
+        self.write_answer(true);
         self.screen.end_answer();
     }
 
     fn info(&mut self, line: &str) {
         self.flush();
-        self.screen.line(line);
+        self.screen.line(&sanitize::text(line));
     }
 
     fn tool_start(&mut self, name: &str, summary: &str) {
         self.end_answer();
         let p = self.screen.err_palette();
-        let name = p.paint(Role::Tool, name);
-        let summary = summary.trim();
+        let name = sanitize::line(name);
+        let name = p.paint(Role::Tool, &name);
+        let summary = sanitize::line(summary.trim());
         let _ = if summary.is_empty() {
             self.screen.err(&format!("→ {name} … "))
         } else {
@@ -89,8 +101,9 @@ impl Ui for TerminalUi {
         if ok {
             self.screen.line(&p.paint(Role::Ok, "✓"));
         } else {
+            let mark = p.paint(Role::Error, "✗");
             self.screen
-                .line(&format!("{} {detail}", p.paint(Role::Error, "✗")));
+                .line(&format!("{mark} {}", sanitize::line(detail)));
         }
     }
 }
