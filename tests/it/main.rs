@@ -41,4 +41,5 @@ mod real_server;
 mod real_server_tools;
 mod render_cli;
 mod repo_cli;
+mod scripting_cli;
 mod shell_cli;
