@@ -267,7 +267,8 @@ fn cli_tool_round_trips_conform() {
         // Streamed, the server is taken for OpenAI itself (strict tools, the new token
         // field); with --no-stream, for a compatible one.
         let server = if no_stream { "compatible" } else { "openai" };
-        chat.config(&format!(
+        // The user's own config: a repository's ./goshi.yaml may not choose the server kind.
+        chat.user_config(&format!(
             "llm:\n  temperature: 0.2\n  frequency_penalty: 0.1\n  presence_penalty: 0.1\n  \
              tool_choice: auto\n  parallel_tool_calls: true\n  reasoning_effort: low\n  \
              openai:\n    server: {server}\n"
