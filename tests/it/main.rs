@@ -35,3 +35,4 @@ mod openai_server_quirks;
 mod proxy_cli;
 mod real_server;
 mod real_server_tools;
+mod shell_cli;
