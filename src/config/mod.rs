@@ -7,6 +7,7 @@
 mod file;
 mod load;
 mod resolve;
+mod trust;
 mod urls;
 mod values;
 
