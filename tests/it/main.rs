@@ -39,4 +39,5 @@ mod openapi_streams;
 mod proxy_cli;
 mod real_server;
 mod real_server_tools;
+mod repo_cli;
 mod shell_cli;

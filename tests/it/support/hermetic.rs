@@ -88,6 +88,11 @@ impl Sandbox {
         self.dir.path()
     }
 
+    /// The home directory goshi sees (HOME and the XDG dirs).
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
     /// The working directory as goshi sees it (symlinks resolved).
     pub fn canonical_path(&self) -> PathBuf {
         self.path().canonicalize().unwrap()
