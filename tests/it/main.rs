@@ -40,4 +40,5 @@ mod proxy_cli;
 mod real_server;
 mod real_server_tools;
 mod repo_cli;
+mod scripting_cli;
 mod shell_cli;
