@@ -23,7 +23,6 @@ pub mod config;
 pub mod cost;
 pub mod llm;
 pub mod persist;
-pub mod provider;
 pub mod safety;
 pub mod selfmodel;
 pub mod text;

@@ -5,16 +5,16 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::backend::Selection;
 use super::hints;
 use super::palette;
 use super::render::RenderOptions;
 use super::terminal::{self, Screen, TerminalPrompter, TerminalUi};
 use crate::agent::{self, ChatSession, SessionConfig, TurnEnd, Ui};
 use crate::audit::{AuditLog, AuditSettings, Warnings};
-use crate::config::{Config, OpenAiServer, ToolChoice};
+use crate::config::{Config, OpenAiServer, Provider, ToolChoice};
 use crate::cost::{Ledger, Meter};
 use crate::llm::{ErrorKind, LlmError, RequestOptions};
-use crate::provider::{Concrete, Selection};
 use crate::safety::permissions::{Capability, Permissions, Prompter};
 use crate::selfmodel::SelfModel;
 use crate::tools::{Registry, ToolContext};
@@ -58,7 +58,7 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
     let prompt = read_prompt(args, stdin_tty, screen)?;
     let rt = super::runtime().ok_or(ExitCode::FAILURE)?;
     let selection = rt
-        .block_on(crate::provider::select(config, hints::notifier(screen)))
+        .block_on(super::backend::select(config, hints::notifier(screen)))
         .map_err(|e| {
             screen.error(&hints::error_text(&e), None);
             exit_code_for(&e)
@@ -226,9 +226,10 @@ fn session_config(config: &Config, model: &str, no_stream: bool) -> SessionConfi
 
 /// The cost meter: OpenAI itself is priced; Ollama and compatible servers are local.
 fn meter_for(config: &Config, selection: &Selection, session_id: &str) -> Meter {
-    let local = match selection.concrete {
-        Concrete::Ollama(_) => true,
-        Concrete::OpenAi(_) => config.llm.openai.server == OpenAiServer::Compatible,
+    let local = match selection.provider {
+        Provider::OpenAi => config.llm.openai.server == OpenAiServer::Compatible,
+        // Selection never yields Auto.
+        Provider::Ollama | Provider::Auto => true,
     };
     Meter::new(
         selection.provider_name(),

@@ -119,7 +119,6 @@ const LAYERS: &[&str] = &[
     "cost",
     "config",
     "selfmodel",
-    "provider",
     "agent",
     "cli",
 ];
