@@ -24,5 +24,6 @@ pub mod persist;
 pub mod provider;
 pub mod safety;
 pub mod selfmodel;
+pub mod sessions;
 pub mod text;
 pub mod tools;
