@@ -8,7 +8,7 @@ use clap::Args;
 use super::hints;
 use super::terminal::{self, Screen, TerminalPrompter, TerminalUi};
 use crate::agent::{self, ChatSession, SessionConfig, TurnEnd, Ui};
-use crate::audit::{AuditLog, AuditSettings};
+use crate::audit::{AuditLog, AuditSettings, Warnings};
 use crate::config::{Config, ToolChoice};
 use crate::llm::{ErrorKind, LlmError, RequestOptions};
 use crate::safety::permissions::{Capability, Permissions, Prompter};
@@ -237,7 +237,14 @@ pub fn audit_settings(config: &Config) -> AuditSettings {
 fn open_audit(config: &Config, screen: &Screen) -> Option<AuditLog> {
     let settings = audit_settings(config);
     let secrets: Vec<String> = config.llm.openai.api_key.iter().cloned().collect();
-    match AuditLog::open(&settings, &crate::audit::new_session_id(), secrets) {
+    let shown = screen.clone();
+    let warnings = Warnings::new(move |w| shown.warning(w));
+    match AuditLog::open(
+        &settings,
+        &crate::audit::new_session_id(),
+        secrets,
+        warnings,
+    ) {
         Ok(log) => Some(log),
         Err(e) => {
             screen.warning(&format!("the audit trail is off for this session: {e}"));
