@@ -165,21 +165,20 @@ impl Store {
         Ok(Recorder {
             path: self.path(&id),
             id,
-            pending_meta: Some(meta),
+            meta,
+            pending_meta: true,
             file: None,
         })
     }
 
     /// Continues the conversation `id`: new messages are appended to it.
     pub fn resume(&self, id: &str) -> Result<Recorder, SessionError> {
-        let path = self.path(id);
-        if !path.is_file() {
-            return Err(SessionError::NotFound(id.to_string()));
-        }
+        let meta = self.load(id)?.meta;
         Ok(Recorder {
             id: id.to_string(),
-            path,
-            pending_meta: None,
+            path: self.path(id),
+            meta,
+            pending_meta: false,
             file: None,
         })
     }
@@ -331,11 +330,7 @@ pub fn now_rfc3339() -> String {
 /// A new id: the time it started and a random suffix (`20261130-181500-3fa2`).
 fn new_id() -> String {
     let now = now_rfc3339();
-    let digits: String = now
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(14)
-        .collect();
+    let digits: String = now.chars().filter(char::is_ascii_digit).take(14).collect();
     let (date, time) = digits.split_at(digits.len().min(8));
     format!("{date}-{time}-{:04x}", fastrand::u16(..))
 }
@@ -345,7 +340,9 @@ fn new_id() -> String {
 pub struct Recorder {
     id: String,
     path: PathBuf,
-    pending_meta: Option<Meta>,
+    meta: Meta,
+    /// The meta line is still to be written (nothing is on disk yet).
+    pending_meta: bool,
     file: Option<File>,
 }
 
@@ -361,8 +358,8 @@ impl Recorder {
             return Ok(());
         }
         let mut text = String::new();
-        if let Some(meta) = self.pending_meta.take() {
-            text.push_str(&json_line(&meta));
+        if self.pending_meta {
+            text.push_str(&json_line(&self.meta));
         }
         text.push_str(&json_line(&Line {
             kind: "message".into(),
@@ -373,7 +370,21 @@ impl Recorder {
         let file = self.file()?;
         file.write_all(text.as_bytes())
             .and_then(|()| file.sync_data())
-            .map_err(io_err("could not save the conversation to", &path))
+            .map_err(io_err("could not save the conversation to", &path))?;
+        self.pending_meta = false;
+        Ok(())
+    }
+
+    /// Starts a new, unnamed conversation with the same repository and provider (`/clear`):
+    /// later messages go there, the earlier conversation stays as it was.
+    pub fn restart(&mut self, store: &Store, model: &str) {
+        self.id = new_id();
+        self.path = store.path(&self.id);
+        self.meta.name = None;
+        self.meta.created = now_rfc3339();
+        self.meta.model = model.to_string();
+        self.pending_meta = true;
+        self.file = None;
     }
 
     /// Renames the conversation to `name` (`/save NAME`); later messages go there.
@@ -381,15 +392,15 @@ impl Recorder {
         if !valid_name(name) {
             return Err(SessionError::BadName(name.to_string()));
         }
-        if let Some(meta) = self.pending_meta.as_mut() {
+        if self.pending_meta {
             // Nothing written yet: only the name changes.
             if store.path(name).exists() {
                 return Err(SessionError::Exists(name.to_string()));
             }
-            meta.name = Some(name.to_string());
         } else {
             store.rename(&self.id, name)?;
         }
+        self.meta.name = Some(name.to_string());
         self.file = None;
         self.id = name.to_string();
         self.path = store.path(name);
@@ -410,7 +421,9 @@ impl Recorder {
         }
         match self.file.as_mut() {
             Some(f) => Ok(f),
-            None => Err(io_err("could not open", &self.path)(io::ErrorKind::Other.into())),
+            None => Err(io_err("could not open", &self.path)(
+                io::ErrorKind::Other.into(),
+            )),
         }
     }
 }

@@ -42,7 +42,10 @@ fn a_conversation_is_saved_as_it_happens_and_read_back() {
     let list = store.list().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].title, "hello there");
-    assert_eq!(store.latest_for(Path::new("/repo")).unwrap().unwrap().id, rec.id());
+    assert_eq!(
+        store.latest_for(Path::new("/repo")).unwrap().unwrap().id,
+        rec.id()
+    );
     assert!(store.latest_for(Path::new("/other")).unwrap().is_none());
 }
 
@@ -88,7 +91,10 @@ fn a_conversation_can_be_renamed_before_and_after_its_first_message() {
     let mut early = store.create(None, meta("/r")).unwrap();
     early.rename(&store, "early").unwrap();
     early.record(&Message::user("x"), "m").unwrap();
-    assert_eq!(store.load("early").unwrap().meta.name.as_deref(), Some("early"));
+    assert_eq!(
+        store.load("early").unwrap().meta.name.as_deref(),
+        Some("early")
+    );
     let mut late = store.create(None, meta("/r")).unwrap();
     late.record(&Message::user("y"), "m").unwrap();
     let old = late.id().to_string();
@@ -97,7 +103,10 @@ fn a_conversation_can_be_renamed_before_and_after_its_first_message() {
     assert_eq!(store.load("late").unwrap().messages.len(), 2);
     assert!(matches!(store.load(&old), Err(SessionError::NotFound(_))));
     store.remove("late").unwrap();
-    assert!(matches!(store.remove("late"), Err(SessionError::NotFound(_))));
+    assert!(matches!(
+        store.remove("late"),
+        Err(SessionError::NotFound(_))
+    ));
 }
 
 #[test]

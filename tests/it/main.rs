@@ -41,4 +41,5 @@ mod real_server;
 mod real_server_tools;
 mod repo_cli;
 mod scripting_cli;
+mod sessions_cli;
 mod shell_cli;
