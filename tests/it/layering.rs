@@ -119,7 +119,6 @@ const LAYERS: &[&str] = &[
     "sessions",
     "config",
     "selfmodel",
-    "provider",
     "agent",
     "cli",
 ];
