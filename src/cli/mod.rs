@@ -7,6 +7,7 @@ pub mod audit_cmd;
 pub mod backend;
 mod chat;
 mod config_cmd;
+mod conversation;
 mod cost_cmd;
 mod doctor;
 pub mod fs_cmd;
@@ -15,6 +16,7 @@ pub mod hints;
 mod models_cmd;
 pub mod palette;
 pub mod render;
+mod sessions_cmd;
 mod shell;
 pub mod terminal;
 
@@ -93,6 +95,11 @@ enum Command {
     },
     /// Print goshi's version
     Version,
+    /// Saved conversations: list, show, rm
+    Sessions {
+        #[command(subcommand)]
+        cmd: sessions_cmd::SessionsCommand,
+    },
     /// Print a shell's completion script (bash, zsh, fish, powershell)
     Completions(shell::CompletionsArgs),
     /// Print goshi's manual page (roff; e.g. goshi man > goshi.1)
@@ -128,6 +135,7 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Completions(args) => shell::completions(args),
+        Command::Sessions { cmd } => sessions_cmd::run(cmd),
         Command::Man => shell::man(),
         Command::Chat(args) => with_config(&cli.global, |c| chat::run(args, c)),
         Command::Fs { cmd } => with_config(&cli.global, |c| {

@@ -22,6 +22,17 @@ pub struct FileConfig {
     /// `cost:` section.
     #[serde(default)]
     pub cost: Option<super::cost::FileCost>,
+    /// `sessions:` section.
+    #[serde(default)]
+    pub sessions: FileSessions,
+}
+
+/// `sessions:`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSessions {
+    /// `sessions.save`: save every chat in the user data dir (default true).
+    pub save: Option<bool>,
 }
 
 /// `llm:`

@@ -151,6 +151,13 @@ pub struct AuditConfig {
     pub max_sessions: Option<usize>,
 }
 
+/// Saved conversations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionsConfig {
+    /// Save every chat as it happens (`goshi chat --continue` resumes it).
+    pub save: bool,
+}
+
 /// The effective configuration.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Config {
@@ -166,6 +173,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Cost settings: prices, caps, the warning threshold.
     pub cost: crate::cost::CostSettings,
+    /// Saved conversations.
+    pub sessions: SessionsConfig,
     /// Settings that were ignored, and why (shown once on stderr).
     #[serde(skip)]
     pub warnings: Vec<String>,

@@ -26,6 +26,9 @@ pub fn resolve(
         safety: resolve_safety(file.safety),
         audit,
         cost: super::cost::resolve_cost(file.cost.unwrap_or_default())?,
+        sessions: SessionsConfig {
+            save: file.sessions.save.unwrap_or(true),
+        },
         warnings: Vec::new(),
     })
 }

@@ -262,7 +262,8 @@ impl OutputAsync for std::process::Command {
 /// The ledger file of this month in the run's data dir.
 fn ledger_file(chat: &Chat) -> std::path::PathBuf {
     let day = goshi::cost::ledger::local_day();
-    chat.root()
+    chat.data
+        .path()
         .join("goshi/cost")
         .join(format!("ledger-{}.jsonl", &day[..7]))
 }

@@ -117,6 +117,7 @@ const LAYERS: &[&str] = &[
     "tools",
     "audit",
     "cost",
+    "sessions",
     "config",
     "selfmodel",
     "agent",
