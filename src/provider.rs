@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use crate::config::{Config, OpenAiServer, Provider, DEFAULT_OLLAMA_MODEL};
 use crate::llm::backend::{Backend, Notifier};
-use crate::llm::http::Transport;
+use crate::llm::http::{Transport, TransportSettings};
 use crate::llm::ollama::{self, OllamaBackend};
 use crate::llm::openai::lifecycle;
 use crate::llm::openai::{OpenAiBackend, OpenAiSettings};
+use crate::llm::retry::RetryPolicy;
 use crate::llm::LlmError;
 
 /// How long `auto` waits for Ollama to answer.
@@ -61,7 +62,20 @@ impl Selection {
 
 /// The transport built from the configuration.
 pub fn transport(config: &Config, notify: Notifier) -> Result<Transport, LlmError> {
-    Transport::new(config.llm.request_timeout, config.llm.max_retries, notify)
+    let r = &config.llm.retry;
+    Transport::with_settings(
+        TransportSettings {
+            request_timeout: config.llm.request_timeout,
+            connect_timeout: config.llm.connect_timeout,
+            retry: RetryPolicy {
+                max_retries: r.max_retries,
+                initial_delay: r.initial_delay,
+                max_delay: r.max_delay,
+                max_elapsed: r.max_elapsed,
+            },
+        },
+        notify,
+    )
 }
 
 /// The OpenAI backend for `config`.
@@ -146,6 +160,7 @@ pub async fn select(config: &Config, notify: Notifier) -> Result<Selection, LlmE
                     if let Some(n) = notice {
                         notify(&n);
                     }
+                    backend.quiet_lifecycle(&m);
                     (m, "default")
                 }
             };

@@ -23,6 +23,9 @@ pub struct ChatArgs {
     /// Grant a capability for this session without asking: fs.read (FS_READ) or fs.write (FS_WRITE); repeatable
     #[arg(long = "allow", value_name = "TOOL")]
     pub allow: Vec<String>,
+    /// Send even when the server's circuit breaker is open (for this run only)
+    #[arg(long)]
+    pub no_circuit: bool,
     /// The prompt (one-shot); without it, stdin is read when it is not a terminal, else the REPL starts
     pub prompt: Vec<String>,
 }
@@ -89,12 +92,8 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
     let selection = match rt.block_on(crate::provider::select(config, notify)) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("goshi: error: {e}");
-            return if e.kind == ErrorKind::MissingCredentials {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            };
+            eprintln!("goshi: error: {}", super::reliability::error_text(&e));
+            return exit_code(&e);
         }
     };
     eprintln!("goshi: {}", selection.describe());
@@ -125,7 +124,7 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         tools_enabled: true,
     };
     let mut session = ChatSession::new(
-        selection.backend.clone(),
+        super::reliability::guard(&selection, config, args.no_circuit),
         session_config,
         self_model.text.clone(),
         registry,
@@ -194,13 +193,22 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
             ExitCode::FAILURE
         }
         TurnEnd::Failed(e) => {
-            ui.info(&format!("goshi: error: {e}"));
-            if e.kind == ErrorKind::MissingCredentials {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
+            ui.info(&format!(
+                "goshi: error: {}",
+                super::reliability::error_text(e)
+            ));
+            exit_code(e)
         }
+    }
+}
+
+/// The exit code of a failed request: 2 without credentials, 3 when nothing was sent
+/// because the circuit is open, else 1.
+fn exit_code(e: &crate::llm::LlmError) -> ExitCode {
+    match e.kind {
+        ErrorKind::MissingCredentials => ExitCode::from(2),
+        ErrorKind::CircuitOpen => ExitCode::from(super::EXIT_REFUSED),
+        _ => ExitCode::FAILURE,
     }
 }
 

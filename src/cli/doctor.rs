@@ -119,13 +119,14 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
         ),
     });
     checks.push(audit_dir(c));
+    circuits(c, checks);
 
     let Some(rt) = super::runtime() else { return };
     // Notices during the checks (retries) would interleave with the report: collect nothing.
     let quiet: Notifier = std::sync::Arc::new(|_: &str| {});
     // A check should answer at once: no retries with backoff for an unreachable server.
     let mut c = c.clone();
-    c.llm.max_retries = 0;
+    c.llm.retry.max_retries = 0;
     let c = &c;
     let sel = match rt.block_on(provider::select(c, quiet)) {
         Ok(s) => s,
@@ -209,6 +210,28 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
             super::config_cmd::protocol_line(c),
             None,
         ));
+        if sel.model_source == "default" {
+            let today = crate::llm::openai::lifecycle::today();
+            if let Some(note) = crate::llm::openai::lifecycle::default_model_note(&today) {
+                checks.push(check("lifecycle", Level::Pass, note, None));
+            }
+        }
+    }
+}
+
+/// One check per circuit with recent failures (a healthy server has none recorded).
+fn circuits(c: &Config, checks: &mut Vec<Check>) {
+    for (open, line) in super::reliability::circuit_lines(c) {
+        checks.push(if open {
+            check(
+                "circuit",
+                Level::Warn,
+                line,
+                Some("requests to this server fail at once until it recovers; pass --no-circuit to goshi chat to send anyway"),
+            )
+        } else {
+            check("circuit", Level::Pass, line, None)
+        });
     }
 }
 

@@ -1,6 +1,7 @@
 //! The command line: flags, subcommands, and exit codes.
 //!
-//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 130 interrupted.
+//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 refused before
+//! sending ([`EXIT_REFUSED`]), 130 interrupted.
 
 pub mod audit_cmd;
 mod chat;
@@ -8,6 +9,7 @@ mod config_cmd;
 mod doctor;
 pub mod fs_cmd;
 mod models_cmd;
+pub mod reliability;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +17,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config, EnvVars, Overrides};
+
+/// Exit code: the request was refused before anything was sent (an open circuit breaker,
+/// or a budget that the request could exceed).
+pub const EXIT_REFUSED: u8 = 3;
 
 /// goshi: a local-first, safety-minded AI assistant for the terminal.
 #[derive(Parser, Debug)]

@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use super::file::FileConfig;
 use super::*;
@@ -230,19 +229,14 @@ pub fn resolve(
             ))
         }
     };
-    let request_timeout = match l.request_timeout {
-        None => Duration::from_secs(60),
-        Some(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Duration::from_secs_f64(s),
-        Some(s) => {
-            return Err(bad(
-                "llm.request_timeout",
-                format!(
-                    "must be a number of seconds between 0 and 86400 (got {s}); the default is 60"
-                ),
-            ))
-        }
-    };
-    let max_retries = count("llm.max_retries", l.max_retries, 3, 20)?;
+    let reliability = super::reliability::resolve(super::reliability::FileReliability {
+        max_retries_alias: l.max_retries,
+        request_timeout: l.request_timeout,
+        connect_timeout: l.connect_timeout,
+        total_timeout: l.total_timeout,
+        retry: l.retry,
+        circuit: l.circuit,
+    })?;
     let max_tool_rounds = count("llm.max_tool_rounds", l.max_tool_rounds, 8, 1000)?;
     if max_tool_rounds == 0 {
         return Err(bad("llm.max_tool_rounds", "must be at least 1"));
@@ -300,10 +294,13 @@ pub fn resolve(
             model,
             temperature,
             max_tokens,
-            request_timeout,
+            request_timeout: reliability.request_timeout,
+            connect_timeout: reliability.connect_timeout,
+            total_timeout: reliability.total_timeout,
             frequency_penalty,
             presence_penalty,
-            max_retries,
+            retry: reliability.retry,
+            circuit: reliability.circuit,
             tool_choice,
             parallel_tool_calls: l.parallel_tool_calls,
             reasoning_effort,
@@ -576,6 +573,7 @@ fn count(key: &str, v: Option<i64>, default: u32, max: u32) -> Result<u32, Confi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn from_yaml(y: &str, ov: &Overrides, env: &EnvVars) -> Result<Config, ConfigError> {
         let file: FileConfig =
@@ -588,7 +586,7 @@ mod tests {
         let c = from_yaml("{}", &Overrides::default(), &EnvVars::default()).unwrap();
         assert_eq!(c.llm.max_tokens, 4096);
         assert_eq!(c.llm.request_timeout, Duration::from_secs(60));
-        assert_eq!(c.llm.max_retries, 3);
+        assert_eq!(c.llm.retry.max_retries, 3);
         assert_eq!(c.llm.tool_choice, "auto");
         assert_eq!(c.llm.provider, Provider::Auto);
         assert_eq!(c.llm.openai.base_url, "https://api.openai.com/v1");

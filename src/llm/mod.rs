@@ -41,10 +41,13 @@
 
 pub mod accumulate;
 pub mod backend;
+pub mod circuit;
+pub mod deadline;
 pub mod error;
 pub mod events;
 pub mod http;
 pub mod ndjson;
+pub mod net_error;
 pub mod ollama;
 pub mod openai;
 pub mod retry;

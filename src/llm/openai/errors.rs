@@ -170,7 +170,10 @@ impl ErrorMapper for OpenAiErrors {
         if self.is_openai {
             "check your network connection, or OPENAI_BASE_URL / llm.openai.base_url if you use a proxy".to_string()
         } else {
-            format!("is the server running at {url}? check OPENAI_BASE_URL, llm.openai.base_url or --base-url")
+            // The message already names the URL: the hint only says what to do.
+            let _ = url;
+            "is the server running? check OPENAI_BASE_URL, llm.openai.base_url or --base-url"
+                .to_string()
         }
     }
 }
