@@ -8,7 +8,7 @@ mod turn;
 pub mod ui;
 
 pub use turn::TurnEnd;
-pub use ui::{TerminalUi, Ui};
+pub use ui::Ui;
 
 use std::sync::Arc;
 
@@ -20,24 +20,13 @@ use crate::llm::{Backend, Message, RequestOptions};
 use crate::safety::permissions::Permissions;
 use crate::tools::{Registry, ToolContext};
 
-/// A source of "the user pressed Ctrl-C" futures.
+/// A source of "the user pressed Ctrl-C" futures (the CLI's is
+/// `cli::terminal::ctrl_c_interrupt`).
 pub type Interrupt = Box<dyn FnMut() -> BoxFuture<'static, ()> + Send>;
 
 /// An interrupt that never fires (for embedding and tests).
 pub fn never_interrupt() -> Interrupt {
     Box::new(|| Box::pin(futures_util::future::pending::<()>()))
-}
-
-/// An interrupt that fires on Ctrl-C.
-pub fn ctrl_c_interrupt() -> Interrupt {
-    Box::new(|| {
-        Box::pin(async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                // No signal handling on this platform: never interrupt.
-                futures_util::future::pending::<()>().await;
-            }
-        })
-    })
 }
 
 /// Settings of a chat session.

@@ -268,5 +268,5 @@ async fn model_chosen_text_in_status_lines_cannot_drive_the_terminal() {
     for line in &all {
         assert!(!line.contains('\u{1b}'), "{line:?}");
     }
-    assert!(all[0].starts_with("evil\\u{1b}[2J"), "{all:?}");
+    assert!(all[0].starts_with("evil\\x1b[2J"), "{all:?}");
 }

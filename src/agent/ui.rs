@@ -1,6 +1,5 @@
-//! Where a turn's output goes: answer text to stdout, everything else to stderr.
-
-use std::io::{IsTerminal, Write};
+//! Where a turn's output goes. The CLI implements [`Ui`] on the terminal
+//! (`cli::terminal::TerminalUi`); embedders and tests bring their own.
 
 /// The chat loop's view of the user's screen.
 pub trait Ui: Send {
@@ -16,96 +15,4 @@ pub trait Ui: Send {
     fn tool_start(&mut self, name: &str, summary: &str);
     /// The tool finished: `✓`, or `✗ reason`.
     fn tool_end(&mut self, ok: bool, detail: &str);
-}
-
-/// The terminal: stdout for answers, stderr for the rest.
-pub struct TerminalUi {
-    buf: String,
-    last_char: Option<char>,
-    wrote_any: bool,
-    stdout: std::io::Stdout,
-    failed: bool,
-}
-
-impl TerminalUi {
-    /// A UI on this process's stdout and stderr.
-    pub fn new() -> Self {
-        TerminalUi {
-            buf: String::with_capacity(8192),
-            last_char: None,
-            wrote_any: false,
-            stdout: std::io::stdout(),
-            failed: false,
-        }
-    }
-
-    /// Whether stdout is a terminal.
-    pub fn stdout_is_terminal() -> bool {
-        std::io::stdout().is_terminal()
-    }
-}
-
-impl Default for TerminalUi {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Ui for TerminalUi {
-    fn text(&mut self, s: &str) {
-        self.buf.push_str(s);
-    }
-
-    fn flush(&mut self) {
-        if self.buf.is_empty() || self.failed {
-            self.buf.clear();
-            return;
-        }
-        self.last_char = self.buf.chars().last();
-        self.wrote_any = true;
-        let mut out = self.stdout.lock();
-        // A closed pipe (`goshi chat | head`) is not worth a panic: stop writing.
-        if out
-            .write_all(self.buf.as_bytes())
-            .and_then(|_| out.flush())
-            .is_err()
-        {
-            self.failed = true;
-        }
-        self.buf.clear();
-    }
-
-    fn end_answer(&mut self) {
-        self.flush();
-        if self.wrote_any && self.last_char != Some('\n') && !self.failed {
-            let mut out = self.stdout.lock();
-            let _ = out.write_all(b"\n").and_then(|_| out.flush());
-        }
-        self.wrote_any = false;
-        self.last_char = None;
-    }
-
-    fn info(&mut self, line: &str) {
-        self.flush();
-        eprintln!("{line}");
-    }
-
-    fn tool_start(&mut self, name: &str, summary: &str) {
-        self.end_answer();
-        let summary = summary.trim();
-        if summary.is_empty() {
-            eprint!("→ {name} … ");
-        } else {
-            eprint!("→ {name} {summary} … ");
-        }
-        let _ = std::io::stderr().flush();
-    }
-
-    fn tool_end(&mut self, ok: bool, detail: &str) {
-        if ok {
-            eprintln!("✓");
-        } else {
-            eprintln!("✗ {detail}");
-        }
-    }
 }

@@ -1,12 +1,13 @@
 //! `goshi audit`: show the audit trail, filtered, as aligned text or as the stored JSONL.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use serde_json::Value;
 
+use super::terminal::Screen;
 use crate::audit::{format_time, parse_since, read_report, EventType, Filter, StoredEvent};
 
 /// `goshi audit` flags.
@@ -69,7 +70,7 @@ pub fn run(args: &AuditArgs, dir: &Path) -> ExitCode {
         }
     };
     if let Some(w) = report.warning() {
-        eprintln!("goshi: warning: {w}");
+        Screen::stdio().warning(&w);
     }
     if report.events.is_empty() {
         let note = if report.total == 0 {
@@ -84,7 +85,7 @@ pub fn run(args: &AuditArgs, dir: &Path) -> ExitCode {
         // Keep stdout valid JSONL (empty) for scripts.
         match format {
             Format::Human => println_safe(&note),
-            Format::Json => eprintln!("{note}"),
+            Format::Json => Screen::stdio().line(&note),
         }
         return ExitCode::SUCCESS;
     }
@@ -92,13 +93,10 @@ pub fn run(args: &AuditArgs, dir: &Path) -> ExitCode {
         Format::Human => render_human(&report.events),
         Format::Json => report.events.iter().map(|e| e.raw.clone()).collect(),
     };
-    let mut out = io::stdout().lock();
-    for line in &lines {
-        if let Err(e) = writeln!(out, "{line}") {
-            return write_failed(&e);
-        }
-    }
-    match out.flush() {
+    // One write for the whole listing: the lines are in memory already.
+    let mut text = lines.join("\n");
+    text.push('\n');
+    match Screen::stdio().out(&text) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => write_failed(&e),
     }
@@ -199,26 +197,18 @@ fn cell(text: Option<&str>, max: usize) -> String {
     let Some(text) = text.filter(|t| !t.is_empty()) else {
         return "-".to_string();
     };
-    let mut clean = String::with_capacity(text.len());
-    for ch in text.chars() {
-        if ch.is_control() {
-            clean.extend(ch.escape_default());
-        } else {
-            clean.push(ch);
-        }
-    }
+    let clean = crate::text::sanitize::line(text);
     if clean.chars().count() > max {
         let mut cut: String = clean.chars().take(max.saturating_sub(1)).collect();
         cut.push('…');
         cut
     } else {
-        clean
+        clean.into_owned()
     }
 }
 
 fn println_safe(text: &str) {
-    let mut out = io::stdout().lock();
-    let _ = writeln!(out, "{text}");
+    let _ = Screen::stdio().out_line(text);
 }
 
 /// A closed pipe (`goshi audit | head`) is a normal end; anything else is reported.
@@ -343,7 +333,7 @@ mod tests {
         // The ARGS column starts at the same place on every line.
         let col = lines[0].find("ARGS").unwrap();
         assert_eq!(&lines[2][col..col + 24], r#"{"path":"src/main.rs"}  "#);
-        assert!(lines[2].ends_with(r"ok\u{1b}[31m\nred"), "{}", lines[2]);
+        assert!(lines[2].ends_with(r"ok\x1b[31m\nred"), "{}", lines[2]);
         assert!(!lines.iter().any(|l| l.contains('\x1b') || l.contains('\n')));
         let cut = format!("{}…", "x".repeat(ARGS_MAX - 1));
         assert!(lines[3].contains(&cut), "{}", lines[3]);

@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::agent::{self, ChatSession, SessionConfig, TerminalUi, TurnEnd, Ui};
+use super::terminal::{self, Screen, TerminalPrompter, TerminalUi};
+use crate::agent::{self, ChatSession, SessionConfig, TurnEnd, Ui};
 use crate::audit::{AuditLog, AuditSettings};
 use crate::config::Config;
 use crate::llm::backend::stderr_notifier;
 use crate::llm::{ErrorKind, RequestOptions, ToolChoice};
-use crate::safety::permissions::{Capability, Permissions, Prompter, TerminalPrompter};
+use crate::safety::permissions::{Capability, Permissions, Prompter};
 use crate::selfmodel::SelfModel;
 use crate::tools::{Registry, ToolContext};
 
@@ -32,12 +33,13 @@ pub struct ChatArgs {
 
 /// Runs `goshi chat`.
 pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
+    let screen = Screen::stdio();
     let mut allowed = Vec::new();
     for a in &args.allow {
         match Capability::parse_allow(a) {
             Some(c) => allowed.push(c),
             None => {
-                super::error(
+                screen.error(
                     &format!("--allow {a:?} names no capability"),
                     Some("use --allow fs.read (reading and listing files) or --allow fs.write (proposing writes)"),
                 );
@@ -48,7 +50,7 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
     let registry = Registry::builtin();
     if let ToolChoice::Named(name) = ToolChoice::parse(&config.llm.tool_choice) {
         if registry.capability_of(&name).is_none() {
-            super::error(
+            screen.error(
                 &format!("invalid configuration: llm.tool_choice: there is no tool named {name:?}"),
                 Some(&format!(
                     "use auto, required, none, or one of: {}",
@@ -61,7 +63,7 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
     let self_model = match SelfModel::load(&config.repo_root) {
         Ok(m) => m,
         Err(e) => {
-            super::error(&e, None);
+            screen.error(&e, None);
             return ExitCode::from(2);
         }
     };
@@ -71,11 +73,11 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
     } else if !stdin_tty {
         let mut text = String::new();
         if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-            super::error(&format!("could not read the prompt from stdin: {e}"), None);
+            screen.error(&format!("could not read the prompt from stdin: {e}"), None);
             return ExitCode::from(2);
         }
         if text.trim().is_empty() {
-            super::error(
+            screen.error(
                 "no prompt: stdin was empty",
                 Some("pass a prompt: goshi chat \"your question\", or pipe one in"),
             );
@@ -92,21 +94,21 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
     let selection = match rt.block_on(crate::provider::select(config, notify)) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("goshi: error: {}", super::reliability::error_text(&e));
+            screen.error(&super::reliability::error_text(&e), None);
             return exit_code(&e);
         }
     };
-    eprintln!("goshi: {}", selection.describe());
+    screen.notice(&selection.describe());
 
     // Asking needs a person at a terminal; otherwise only --allow and
     // safety.auto_confirm_permissions grant anything.
     let prompter: Option<Box<dyn Prompter>> = if stdin_tty {
-        Some(Box::new(TerminalPrompter))
+        Some(Box::new(TerminalPrompter::new(screen.clone())))
     } else {
         None
     };
     let permissions = Permissions::new(allowed, config.safety.auto_confirm_permissions, prompter);
-    let audit = open_audit(config);
+    let audit = open_audit(config, &screen);
     let session_config = SessionConfig {
         model: selection.model.clone(),
         options: RequestOptions {
@@ -134,8 +136,8 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         permissions,
         audit,
     );
-    let mut ui = TerminalUi::new();
-    let mut interrupt = agent::ctrl_c_interrupt();
+    let mut ui = TerminalUi::new(screen.clone());
+    let mut interrupt = terminal::ctrl_c_interrupt();
     match prompt {
         Some(p) => {
             let end = rt.block_on(session.run_turn(&p, &mut ui, &mut interrupt));
@@ -144,6 +146,7 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         None => repl(
             &rt,
             &mut session,
+            &screen,
             &mut ui,
             &mut interrupt,
             self_model.greeting.as_deref(),
@@ -166,13 +169,13 @@ pub fn audit_settings(config: &Config) -> AuditSettings {
     }
 }
 
-fn open_audit(config: &Config) -> Option<AuditLog> {
+fn open_audit(config: &Config, screen: &Screen) -> Option<AuditLog> {
     let settings = audit_settings(config);
     let secrets: Vec<String> = config.llm.openai.api_key.iter().cloned().collect();
     match AuditLog::open(&settings, &crate::audit::new_session_id(), secrets) {
         Ok(log) => Some(log),
         Err(e) => {
-            eprintln!("goshi: warning: the audit trail is off for this session: {e}");
+            screen.warning(&format!("the audit trail is off for this session: {e}"));
             None
         }
     }
@@ -219,6 +222,7 @@ Ctrl-C stops an answer; Ctrl-C or Ctrl-D at the prompt quits.";
 fn repl(
     rt: &tokio::runtime::Runtime,
     session: &mut ChatSession,
+    screen: &Screen,
     ui: &mut TerminalUi,
     interrupt: &mut agent::Interrupt,
     greeting: Option<&str>,
@@ -226,21 +230,22 @@ fn repl(
     let mut editor = match rustyline::DefaultEditor::new() {
         Ok(e) => e,
         Err(e) => {
-            super::error(&format!("could not start line editing: {e}"), None);
+            screen.error(&format!("could not start line editing: {e}"), None);
             return ExitCode::FAILURE;
         }
     };
     if let Some(g) = greeting {
-        println!("{g}");
+        let _ = screen.out_line(g);
     }
     loop {
+        screen.before_input();
         let line = match editor.readline("> ") {
             Ok(l) => l,
             Err(
                 rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof,
             ) => return ExitCode::SUCCESS,
             Err(e) => {
-                super::error(&format!("reading input failed: {e}"), None);
+                screen.error(&format!("reading input failed: {e}"), None);
                 return ExitCode::FAILURE;
             }
         };
@@ -252,28 +257,28 @@ fn repl(
         match input {
             "/quit" | "/exit" | "/q" => return ExitCode::SUCCESS,
             "/help" | "/?" => {
-                println!("{HELP}");
+                let _ = screen.out_line(HELP);
                 continue;
             }
             "/tokens" => {
                 let u = session.usage();
-                println!(
+                let _ = screen.out_line(&format!(
                     "session tokens: prompt={}, completion={}, total={} over {} responses (model: {})",
                     u.total.prompt_tokens,
                     u.total.completion_tokens,
                     u.total.total_tokens,
                     u.responses,
                     session.model()
-                );
+                ));
                 continue;
             }
             "/clear" => {
                 session.clear();
-                println!("(conversation cleared)");
+                let _ = screen.out_line("(conversation cleared)");
                 continue;
             }
             s if s.starts_with('/') => {
-                println!("unknown command {s}; {HELP}");
+                let _ = screen.out_line(&format!("unknown command {s}; {HELP}"));
                 continue;
             }
             _ => {}

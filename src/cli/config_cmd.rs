@@ -18,10 +18,13 @@ pub enum ConfigCommand {
 /// Runs a config command.
 pub fn run(cmd: &ConfigCommand, config: &Config) -> ExitCode {
     match cmd {
-        ConfigCommand::Show => {
-            print!("{}", render(config));
-            ExitCode::SUCCESS
-        }
+        ConfigCommand::Show => match super::terminal::Screen::stdio().out(&render(config)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                super::error(&format!("could not write the output: {e}"), None);
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

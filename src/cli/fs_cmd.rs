@@ -8,6 +8,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::terminal::Screen;
 use crate::safety::proposals::{self, ApplyOptions, ApplyOutcome, Proposal, MAX_FILE_BYTES};
 use crate::safety::{PathGuard, ToolError};
 use crate::tools::fs as fs_tools;
@@ -74,7 +75,7 @@ fn record(env: &FsEnv, event: crate::audit::AuditEvent) {
     let secrets: Vec<String> = std::env::var("OPENAI_API_KEY").ok().into_iter().collect();
     match crate::audit::AuditLog::open(settings, &crate::audit::new_session_id(), secrets) {
         Ok(log) => log.record(event),
-        Err(e) => eprintln!("goshi: warning: could not write the audit trail: {e}"),
+        Err(e) => Screen::stdio().warning(&format!("could not write the audit trail: {e}")),
     }
 }
 
@@ -83,14 +84,15 @@ fn record(env: &FsEnv, event: crate::audit::AuditEvent) {
 pub fn run(cmd: &FsCommand, env: &FsEnv) -> ExitCode {
     let stdin = io::stdin();
     let stdin_tty = stdin.is_terminal();
+    let screen = Screen::stdio();
     let code = run_with(
         cmd,
         env,
         &mut Io {
             stdin: &mut stdin.lock(),
             stdin_tty,
-            out: &mut io::stdout().lock(),
-            err: &mut io::stderr().lock(),
+            out: &mut screen.out_writer(),
+            err: &mut screen.err_writer(),
         },
     );
     ExitCode::from(code)

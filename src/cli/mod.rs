@@ -10,6 +10,7 @@ mod doctor;
 pub mod fs_cmd;
 mod models_cmd;
 pub mod reliability;
+pub mod terminal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +18,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config, EnvVars, Overrides};
+use terminal::Screen;
 
 /// Exit code: the request was refused before anything was sent (an open circuit breaker,
 /// or a budget that the request could exceed).
@@ -92,8 +94,10 @@ pub fn main() -> ExitCode {
     init_tracing(cli.global.verbose);
     match &cli.command {
         Command::Version => {
-            println!("goshi {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
+            match Screen::stdio().out_line(&format!("goshi {}", env!("CARGO_PKG_VERSION"))) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            }
         }
         Command::Chat(args) => with_config(&cli.global, |c| chat::run(args, c)),
         Command::Fs { cmd } => with_config(&cli.global, |c| {
@@ -127,8 +131,9 @@ pub fn overrides(g: &GlobalArgs) -> Overrides {
 fn with_config(g: &GlobalArgs, f: impl FnOnce(&Config) -> ExitCode) -> ExitCode {
     match config::load(&overrides(g), &EnvVars::from_process()) {
         Ok(c) => {
+            let screen = Screen::stdio();
             for w in &c.warnings {
-                eprintln!("goshi: warning: {w}");
+                screen.warning(w);
             }
             f(&c)
         }
@@ -142,12 +147,9 @@ fn with_config(g: &GlobalArgs, f: impl FnOnce(&Config) -> ExitCode) -> ExitCode 
     }
 }
 
-/// Prints `goshi: error: ...` (and a hint) on stderr.
+/// Prints `goshi: error: ...` (and a hint) on stderr, through the process's [`Screen`].
 pub fn error(message: &str, hint: Option<&str>) {
-    eprintln!("goshi: error: {message}");
-    if let Some(h) = hint {
-        eprintln!("  hint: {h}");
-    }
+    Screen::stdio().error(message, hint);
 }
 
 /// A single-threaded runtime, built only by the commands that talk to a server.

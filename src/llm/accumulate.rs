@@ -106,41 +106,6 @@ impl Accumulator {
     }
 }
 
-impl ToolCall {
-    /// Parses the arguments: they must be one JSON object (an empty text counts as `{}`).
-    /// The error says what is wrong, for returning to the model as the tool result.
-    pub fn parsed_arguments(&self) -> Result<serde_json::Value, String> {
-        let text = self.arguments.trim();
-        if text.is_empty() {
-            return Ok(serde_json::Value::Object(Default::default()));
-        }
-        match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(v @ serde_json::Value::Object(_)) => Ok(v),
-            Ok(_) => Err(format!(
-                "the arguments of {} must be a JSON object, got: {}",
-                self.name,
-                clip(text)
-            )),
-            Err(e) => Err(format!(
-                "the arguments of {} are not valid JSON ({e}): {}",
-                self.name,
-                clip(text)
-            )),
-        }
-    }
-}
-
-fn clip(s: &str) -> String {
-    if s.len() <= 200 {
-        return s.to_string();
-    }
-    let mut end = 200;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,26 +149,5 @@ mod tests {
         assert_eq!(turn.tool_calls[0].arguments, "{\"path\":\"a.txt\"}");
         assert_eq!(turn.tool_calls[1].name, "fs.list");
         assert_eq!(turn.finish, Some(FinishReason::ToolCalls));
-    }
-
-    #[test]
-    fn malformed_arguments_are_reported_not_panicked() {
-        let call = ToolCall {
-            id: "x".into(),
-            name: "fs.read".into(),
-            arguments: "{\"path\": ".into(),
-        };
-        let err = call.parsed_arguments().unwrap_err();
-        assert!(err.contains("not valid JSON"), "{err}");
-        let call = ToolCall {
-            arguments: "[1]".into(),
-            ..call
-        };
-        assert!(call.parsed_arguments().unwrap_err().contains("JSON object"));
-        let call = ToolCall {
-            arguments: "".into(),
-            ..call
-        };
-        assert_eq!(call.parsed_arguments().unwrap(), serde_json::json!({}));
     }
 }

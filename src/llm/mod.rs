@@ -41,6 +41,7 @@
 
 pub mod accumulate;
 pub mod backend;
+pub mod chat_wire;
 pub mod circuit;
 pub mod deadline;
 pub mod error;

@@ -6,8 +6,6 @@
 
 use std::collections::HashMap;
 
-use serde_json::{json, Value};
-
 use super::types::ToolDefinition;
 
 /// The two-way mapping between goshi's tool names and the names sent on the wire.
@@ -54,26 +52,6 @@ impl ToolNameMap {
             .cloned()
             .unwrap_or_else(|| wire.to_string())
     }
-}
-
-/// The `tools` array as Chat Completions and Ollama's `/api/chat` both take it:
-/// `{"type":"function","function":{name, description, parameters}}` with wire-safe names.
-pub fn function_tools_json(tools: &[ToolDefinition], names: &ToolNameMap) -> Value {
-    Value::Array(
-        tools
-            .iter()
-            .map(|t| {
-                json!({
-                    "type": "function",
-                    "function": {
-                        "name": names.wire(&t.name),
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    }
-                })
-            })
-            .collect(),
-    )
 }
 
 /// Replaces every character outside `[a-zA-Z0-9_-]` with `_` and keeps at most 64.

@@ -1,6 +1,9 @@
 //! Messages, tool definitions and requests: the provider-neutral vocabulary.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::text::cap_bytes;
 
 /// One tool call made by the assistant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -11,6 +14,57 @@ pub struct ToolCall {
     pub name: String,
     /// The arguments as a JSON text, exactly as the model produced them.
     pub arguments: String,
+}
+
+impl ToolCall {
+    /// Parses the arguments: they must be one JSON object (an empty text counts as `{}`).
+    /// The error says what is wrong, for returning to the model as the tool result.
+    pub fn parsed_arguments(&self) -> Result<Value, String> {
+        let text = self.arguments.trim();
+        if text.is_empty() {
+            return Ok(Value::Object(Default::default()));
+        }
+        match serde_json::from_str::<Value>(text) {
+            Ok(v @ Value::Object(_)) => Ok(v),
+            Ok(_) => Err(format!(
+                "the arguments of {} must be a JSON object, got: {}",
+                self.name,
+                clip(text)
+            )),
+            Err(e) => Err(format!(
+                "the arguments of {} are not valid JSON ({e}): {}",
+                self.name,
+                clip(text)
+            )),
+        }
+    }
+
+    /// The arguments as a JSON text for sending the call back in the history: the model's
+    /// own text when it is a JSON object, else `{}`, so a server that parses them does not
+    /// reject the follow-up request (the tool result already told the model what was wrong).
+    pub fn wire_arguments(&self) -> String {
+        match serde_json::from_str::<Value>(&self.arguments) {
+            Ok(Value::Object(_)) => self.arguments.clone(),
+            _ => "{}".to_string(),
+        }
+    }
+
+    /// The arguments as a JSON object for servers that want an object, not a text (Ollama):
+    /// anything that is not an object, including empty or broken text, becomes `{}`.
+    pub fn wire_arguments_object(&self) -> Value {
+        match serde_json::from_str::<Value>(&self.arguments) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => Value::Object(Default::default()),
+        }
+    }
+}
+
+/// At most 200 bytes of `s` (on a character boundary), for quoting bad arguments.
+fn clip(s: &str) -> String {
+    match cap_bytes(s, 200) {
+        (head, true) => format!("{head}…"),
+        (all, false) => all.to_string(),
+    }
 }
 
 /// One message of a conversation.
@@ -161,4 +215,46 @@ pub struct ChatRequest {
     /// Ask the server for one complete answer instead of a stream (`--no-stream`); the
     /// backend still hands it over as the same events.
     pub no_stream: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(arguments: &str) -> ToolCall {
+        ToolCall {
+            id: "x".into(),
+            name: "fs.read".into(),
+            arguments: arguments.into(),
+        }
+    }
+
+    #[test]
+    fn malformed_arguments_are_reported_not_panicked() {
+        let err = call("{\"path\": ").parsed_arguments().unwrap_err();
+        assert!(err.contains("not valid JSON"), "{err}");
+        assert!(call("[1]")
+            .parsed_arguments()
+            .unwrap_err()
+            .contains("JSON object"));
+        assert_eq!(call("").parsed_arguments().unwrap(), serde_json::json!({}));
+        let long = format!("\"{}\"", "é".repeat(300));
+        let err = call(&long).parsed_arguments().unwrap_err();
+        assert!(err.ends_with('…') && err.len() < 300, "{err}");
+    }
+
+    #[test]
+    fn wire_arguments_keep_objects_and_replace_the_rest() {
+        let text = "{\"path\": \"a\"}";
+        assert_eq!(call(text).wire_arguments(), text);
+        assert_eq!(call("{}").wire_arguments(), "{}");
+        for bad in ["", "nope", "[1]", "null", "{\"path\""] {
+            assert_eq!(call(bad).wire_arguments(), "{}", "{bad:?}");
+            assert_eq!(call(bad).wire_arguments_object(), serde_json::json!({}));
+        }
+        assert_eq!(
+            call(text).wire_arguments_object(),
+            serde_json::json!({"path": "a"})
+        );
+    }
 }

@@ -1,5 +1,7 @@
 //! Small text helpers, a leaf module every layer may use: sizes, safe one-line display,
-//! capped output.
+//! capped output, and [`sanitize`]: terminal-safe escaping of untrusted text.
+
+pub mod sanitize;
 
 /// A byte count for people: `512 B`, `1.2 KiB`, `3.4 MiB`.
 pub fn human_size(bytes: u64) -> String {
@@ -21,22 +23,14 @@ pub fn human_size(bytes: u64) -> String {
     format!("{value:.1} {unit}")
 }
 
-/// `s` on one line, control characters escaped and at most `max_chars` characters (plus `…`),
-/// so model- or file-chosen text cannot fake output lines or rewrite the terminal.
+/// `s` on one line, at most `max_chars` characters of it (plus `…`), with controls, escape
+/// sequences, bidi and invisible format characters shown escaped (see [`sanitize`]), so model-
+/// or file-chosen text cannot fake output lines, reorder what is read or rewrite the terminal.
 pub fn one_line(s: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i == max_chars {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+    match s.char_indices().nth(max_chars) {
+        Some((end, _)) => format!("{}…", sanitize::line(&s[..end])),
+        None => sanitize::line(s).into_owned(),
     }
-    out
 }
 
 /// The first `max_bytes` of `s` (cut at a character boundary) and whether anything was cut.
@@ -84,7 +78,8 @@ mod tests {
 
     #[test]
     fn one_line_escapes_and_caps() {
-        assert_eq!(one_line("a\nb\x1b", 10), "a\\nb\\u{1b}");
+        assert_eq!(one_line("a\nb\x1b", 10), "a\\nb\\x1b");
+        assert_eq!(one_line("\u{202e}abc", 2), "\\u{202e}a…");
         assert_eq!(one_line("héllo", 2), "hé…");
     }
 

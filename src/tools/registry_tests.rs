@@ -205,7 +205,7 @@ fn summarize_args_is_short_and_safe() {
     );
     assert_eq!(reg.summarize_args("other", r#"{"path":"y"}"#), "y");
     let s = reg.summarize_args("fs.read", r#"{"path":"a\u001b[2J\nb"}"#);
-    assert_eq!(s, "a\\u{1b}[2J\\nb");
+    assert_eq!(s, "a\\x1b[2J\\nb");
     let long = format!(r#"{{"path":"{}"}}"#, "x".repeat(500));
     assert_eq!(reg.summarize_args("fs.read", &long).chars().count(), 121);
 }

@@ -343,7 +343,7 @@ async fn a_request_that_keeps_failing_is_sent_max_retries_plus_one_times() {
     let err = run_err(&backend, &request("m")).await;
     assert_eq!(err.kind, ErrorKind::RateLimited);
     assert_eq!(err.message, "rate limited (HTTP 429)");
-    assert!(err.hint.unwrap().contains("llm.max_retries"));
+    assert!(err.hint.unwrap().contains("llm.retry.max_retries"));
     assert_eq!(server.requests_to(CHAT).len(), 3);
     assert_eq!(said(&notes).len(), 2);
 }

@@ -2,19 +2,24 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::llm::chat_wire::{messages_json, tools_json, Dialect};
 use crate::llm::toolname::ToolNameMap;
-use crate::llm::types::{ChatRequest, Message, RequestOptions, ToolDefinition};
+use crate::llm::types::{ChatRequest, RequestOptions};
 
 /// The `/api/chat` body. `with_tools` is false when the model cannot call tools (or the
 /// request's tool choice is `none`), in which case no `tools` field is sent.
 pub fn chat_body(req: &ChatRequest, names: &ToolNameMap, with_tools: bool) -> Value {
     let mut body = Map::new();
     body.insert("model".into(), json!(req.model));
-    body.insert("messages".into(), messages_json(&req.messages, names));
+    body.insert(
+        "messages".into(),
+        messages_json(&req.messages, names, Dialect::OllamaNative),
+    );
     // Ollama streams unless told not to, so say it either way.
     body.insert("stream".into(), json!(!req.no_stream));
     if with_tools && !req.tools.is_empty() {
-        body.insert("tools".into(), tools_json(&req.tools, names));
+        // Ollama's native API has no strict mode.
+        body.insert("tools".into(), tools_json(&req.tools, names, false));
     }
     body.insert("options".into(), options_json(&req.options));
     Value::Object(body)
@@ -39,71 +44,10 @@ pub fn options_json(o: &RequestOptions) -> Value {
     Value::Object(opts)
 }
 
-/// The `tools` array, in the OpenAI-like shape Ollama accepts.
-pub fn tools_json(tools: &[ToolDefinition], names: &ToolNameMap) -> Value {
-    // Ollama takes the same shape as Chat Completions.
-    crate::llm::toolname::function_tools_json(tools, names)
-}
-
-/// A tool call's arguments as the JSON object Ollama wants (it rejects a string there).
-/// Anything that is not an object, including empty or broken text, becomes `{}`.
-fn arguments_object(arguments: &str) -> Value {
-    match serde_json::from_str::<Value>(arguments) {
-        Ok(v @ Value::Object(_)) => v,
-        _ => json!({}),
-    }
-}
-
-/// The `messages` array.
-pub fn messages_json(messages: &[Message], names: &ToolNameMap) -> Value {
-    Value::Array(
-        messages
-            .iter()
-            .map(|m| match m {
-                Message::System { content } => json!({"role": "system", "content": content}),
-                Message::User { content } => json!({"role": "user", "content": content}),
-                Message::Assistant {
-                    content,
-                    tool_calls,
-                    ..
-                } => {
-                    if tool_calls.is_empty() {
-                        json!({"role": "assistant", "content": content})
-                    } else {
-                        let calls: Vec<Value> = tool_calls
-                            .iter()
-                            .map(|c| {
-                                json!({
-                                    "id": c.id,
-                                    "function": {
-                                        "name": names.wire(&c.name),
-                                        "arguments": arguments_object(&c.arguments),
-                                    }
-                                })
-                            })
-                            .collect();
-                        json!({"role": "assistant", "content": content, "tool_calls": calls})
-                    }
-                }
-                Message::Tool {
-                    tool_call_id,
-                    name,
-                    content,
-                } => json!({
-                    "role": "tool",
-                    "content": content,
-                    "tool_name": names.wire(name),
-                    "tool_call_id": tool_call_id,
-                }),
-            })
-            .collect(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::types::ToolCall;
+    use crate::llm::types::{Message, ToolCall, ToolDefinition};
 
     #[test]
     fn body_shape_with_and_without_tools() {

@@ -13,9 +13,10 @@ use super::errors::OpenAiErrors;
 use super::lifecycle::{self, Status};
 use super::responses::{self, remember, ResponsesStreamDecoder};
 use super::stream::{completion_events, ChatStreamDecoder};
-use super::tools::{messages_json, tool_choice_json, tools_json};
+use super::tools::tool_choice_json;
 use super::{shutdown, MaxTokensField, OpenAiApi, OpenAiServer};
 use crate::llm::backend::{decode_stream, Backend, EventStream};
+use crate::llm::chat_wire::{messages_json, tools_json, Dialect};
 use crate::llm::error::{ErrorKind, LlmError};
 use crate::llm::http::Transport;
 use crate::llm::toolname::ToolNameMap;
@@ -191,7 +192,10 @@ impl OpenAiBackend {
         let o = &req.options;
         let mut body = Map::new();
         body.insert("model".into(), json!(req.model));
-        body.insert("messages".into(), messages_json(&req.messages, names));
+        body.insert(
+            "messages".into(),
+            messages_json(&req.messages, names, Dialect::ChatCompletions),
+        );
         body.insert(self.token_field().into(), json!(o.max_tokens));
         if !req.no_stream {
             body.insert("stream".into(), json!(true));
@@ -217,7 +221,7 @@ impl OpenAiBackend {
                 "parallel_tool_calls",
                 o.parallel_tool_calls.map(|t| json!(t)),
             );
-            body.insert("tools".into(), tools_json(&req.tools, names));
+            body.insert("tools".into(), tools_json(&req.tools, names, false));
             body.insert(
                 "tool_choice".into(),
                 tool_choice_json(&o.tool_choice, names),

@@ -115,12 +115,12 @@ impl OpenAiErrors {
                 if code.as_deref() == Some("insufficient_quota") {
                     "the account has no quota left: check your plan and billing".to_string()
                 } else {
-                    "wait a moment and try again, or raise llm.max_retries".to_string()
+                    "wait a moment and try again, or raise llm.retry.max_retries".to_string()
                 },
             ),
             ErrorKind::Server => (
                 format!("the server failed (HTTP {status})"),
-                "goshi retried it (llm.max_retries); if it keeps failing, the server may be overloaded or unable to handle this request".to_string(),
+                "goshi retried it (llm.retry.max_retries); if it keeps failing, the server may be overloaded or unable to handle this request".to_string(),
             ),
             ErrorKind::Transient => (
                 format!("the server could not handle the request right now (HTTP {status})"),

@@ -110,7 +110,7 @@ pub fn input_json(messages: &[Message], names: &ToolNameMap) -> Value {
                     items.push(json!({"role": "assistant", "content": content}));
                 }
                 for c in tool_calls {
-                    let arguments = crate::llm::openai::tools::wire_arguments(&c.arguments);
+                    let arguments = c.wire_arguments();
                     items.push(json!({
                         "type": "function_call",
                         "call_id": c.id,

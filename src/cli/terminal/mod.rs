@@ -1,0 +1,33 @@
+//! The terminal: everything goshi shows the user, and everything it asks them.
+//!
+//! - [`Screen`]: the one writer that owns the screen. All of the CLI's output goes through it:
+//!   answers and command output on stdout, notices, warnings, errors and tool status on
+//!   stderr. A status line or a live markdown renderer builds on it.
+//! - [`TerminalUi`]: the chat loop's [`crate::agent::Ui`] on a `Screen`.
+//! - [`TerminalPrompter`]: the permission prompt ([`crate::safety::permissions::Prompter`]).
+//! - [`ctrl_c_interrupt`]: the chat loop's [`crate::agent::Interrupt`] on Ctrl-C.
+//!
+//! The layers below (`agent`, `safety`) define the traits; only this module implements them
+//! on a real terminal.
+
+mod prompter;
+mod screen;
+mod ui;
+
+pub use prompter::TerminalPrompter;
+pub use screen::{Captured, Screen, ScreenWriter};
+pub use ui::TerminalUi;
+
+use crate::agent::Interrupt;
+
+/// An interrupt that fires on Ctrl-C.
+pub fn ctrl_c_interrupt() -> Interrupt {
+    Box::new(|| {
+        Box::pin(async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                // No signal handling on this platform: never interrupt.
+                futures_util::future::pending::<()>().await;
+            }
+        })
+    })
+}

@@ -1,0 +1,88 @@
+//! [`TerminalUi`]: the chat loop's [`Ui`] on the [`Screen`].
+
+use super::Screen;
+use crate::agent::Ui;
+
+/// The chat loop's output on the screen: answer text on stdout, everything else on stderr.
+pub struct TerminalUi {
+    screen: Screen,
+    /// Answer text appended since the last flush, shown in one write.
+    buf: String,
+}
+
+impl TerminalUi {
+    /// A UI writing through `screen`.
+    pub fn new(screen: Screen) -> Self {
+        TerminalUi {
+            screen,
+            buf: String::with_capacity(8192),
+        }
+    }
+}
+
+impl Ui for TerminalUi {
+    fn text(&mut self, s: &str) {
+        self.buf.push_str(s);
+    }
+
+    fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            self.screen.answer(&self.buf);
+            self.buf.clear();
+        }
+    }
+
+    fn end_answer(&mut self) {
+        self.flush();
+        self.screen.end_answer();
+    }
+
+    fn info(&mut self, line: &str) {
+        self.flush();
+        self.screen.line(line);
+    }
+
+    fn tool_start(&mut self, name: &str, summary: &str) {
+        self.end_answer();
+        let summary = summary.trim();
+        let _ = if summary.is_empty() {
+            self.screen.err(&format!("→ {name} … "))
+        } else {
+            self.screen.err(&format!("→ {name} {summary} … "))
+        };
+    }
+
+    fn tool_end(&mut self, ok: bool, detail: &str) {
+        if ok {
+            self.screen.line("✓");
+        } else {
+            self.screen.line(&format!("✗ {detail}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answer_is_shown_at_flush_and_ends_its_line() {
+        let (screen, c) = Screen::captured();
+        let mut ui = TerminalUi::new(screen);
+        ui.text("Hel");
+        ui.text("lo");
+        assert_eq!(c.stdout(), "");
+        ui.flush();
+        assert_eq!(c.stdout(), "Hello");
+        ui.info("tokens: 3");
+        ui.tool_start("fs.read", " a.txt ");
+        ui.tool_end(false, "no such file");
+        ui.tool_start("fs.list", "");
+        ui.tool_end(true, "");
+        assert_eq!(c.stdout(), "Hello\n");
+        assert_eq!(
+            c.stderr(),
+            "tokens: 3\n→ fs.read a.txt … ✗ no such file\n→ fs.list … ✓\n"
+        );
+    }
+}
