@@ -87,9 +87,9 @@ pub fn openai_backend(config: &Config, transport: Transport) -> OpenAiBackend {
             api_key: o.api_key.clone(),
             organization: o.organization.clone(),
             project: o.project.clone(),
-            server: o.server,
-            max_tokens_field: o.max_tokens_field,
-            api: o.api,
+            server: o.server.into(),
+            max_tokens_field: o.max_tokens_field.into(),
+            api: o.api.into(),
         },
         transport,
     )

@@ -9,7 +9,8 @@ use super::{ChatSession, Interrupt, Ui};
 use crate::audit::{AuditEvent, EventType};
 use crate::llm::usage::token_line;
 use crate::llm::{
-    Accumulator, AssistantTurn, ChatRequest, FinishReason, LlmError, Message, StreamEvent, ToolCall,
+    Accumulator, AssistantTurn, ChatRequest, EventStream, FinishReason, LlmError, Message,
+    ParsedArguments, StreamEvent, ToolCall,
 };
 use crate::text::one_line;
 
@@ -99,12 +100,41 @@ impl ChatSession {
         }
     }
 
+    /// One model answer: stream it to the screen, keep what came, say why it stopped.
     async fn model_round(
         &mut self,
         round: u32,
         ui: &mut dyn Ui,
         interrupt: &mut Interrupt,
     ) -> RoundEnd {
+        let mut stream = match self.open_stream(round, interrupt).await {
+            Ok(s) => s,
+            Err(end) => return end,
+        };
+        let (turn, stopped) = relay(&mut stream, ui, interrupt).await;
+        drop(stream);
+        ui.end_answer();
+        if let Some(u) = &turn.usage {
+            self.usage.record(u);
+            ui.info(&token_line(
+                self.backend.provider_name(),
+                u,
+                &self.config.model,
+            ));
+        }
+        if let Some(stop) = stopped {
+            return self.keep_partial(turn, stop);
+        }
+        warn_about_the_end(&turn, self.config.options.max_tokens, ui);
+        RoundEnd::Answer(turn)
+    }
+
+    /// Sends the request (recorded in the audit log) and waits for the stream to start.
+    async fn open_stream(
+        &mut self,
+        round: u32,
+        interrupt: &mut Interrupt,
+    ) -> Result<EventStream, RoundEnd> {
         let request = self.request();
         self.record(AuditEvent::new(EventType::LlmRequest).detail(json!({
             "provider": self.backend.provider_name(),
@@ -116,99 +146,44 @@ impl ChatSession {
         let backend = self.backend.clone();
         let started = tokio::select! {
             biased;
-            _ = interrupt() => return RoundEnd::Cancelled,
+            _ = interrupt() => return Err(RoundEnd::Cancelled),
             s = backend.stream(&request) => s,
         };
-        let mut stream = match started {
-            Ok(s) => s,
-            Err(e) => {
-                self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()));
-                return RoundEnd::Failed(e);
-            }
-        };
-        let mut acc = Accumulator::new();
-        let mut failure = None;
-        let mut cancelled = false;
-        let mut stop_flag = interrupt();
-        'outer: loop {
-            let first = tokio::select! {
-                biased;
-                _ = &mut stop_flag => { cancelled = true; break 'outer; }
-                item = stream.next() => item,
-            };
-            let mut item = first;
-            // Drain every event this network read produced, then write once.
-            loop {
-                match item {
-                    None => break 'outer,
-                    Some(Err(e)) => {
-                        failure = Some(e);
-                        break 'outer;
-                    }
-                    Some(Ok(event)) => {
-                        if let StreamEvent::TextDelta(t) = &event {
-                            ui.text(t);
-                        }
-                        acc.push(&event);
-                    }
-                }
-                match stream.next().now_or_never() {
-                    Some(next) => item = next,
-                    None => break,
-                }
-            }
-            ui.flush();
+        started.map_err(|e| {
+            self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()));
+            RoundEnd::Failed(e)
+        })
+    }
+
+    /// After Ctrl-C or a broken stream: keeps what was said (incomplete tool calls are
+    /// dropped, they cannot run).
+    fn keep_partial(&mut self, turn: AssistantTurn, stop: RoundEnd) -> RoundEnd {
+        if !turn.text.is_empty() {
+            self.history.push(Message::assistant(turn.text.clone()));
         }
-        drop(stream);
-        ui.end_answer();
-        let turn = acc.finish();
-        if let Some(u) = &turn.usage {
-            self.usage.record(u);
-            ui.info(&token_line(
-                self.backend.provider_name(),
-                u,
-                &self.config.model,
-            ));
+        if let RoundEnd::Failed(e) = &stop {
+            self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()));
         }
-        if cancelled || failure.is_some() {
-            // Keep what was said; incomplete tool calls are dropped, they cannot run.
-            if !turn.text.is_empty() {
-                self.history.push(Message::assistant(turn.text.clone()));
-            }
-            if let Some(e) = failure {
-                self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()));
-                return RoundEnd::Failed(e);
-            }
-            return RoundEnd::Cancelled;
-        }
-        match &turn.finish {
-            Some(FinishReason::Length) => ui.info(&format!(
-                "warning: the answer was cut at llm.max_tokens ({} tokens); raise llm.max_tokens in goshi.yaml for longer answers",
-                self.config.options.max_tokens
-            )),
-            Some(FinishReason::ContentFilter) => ui.info(
-                "warning: the provider's content filter stopped the answer",
-            ),
-            // Without this, a one-shot run prints nothing at all and still succeeds.
-            _ if turn.text.trim().is_empty() && turn.tool_calls.is_empty() => {
-                ui.info("warning: the model's answer was empty")
-            }
-            _ => {}
-        }
-        RoundEnd::Answer(turn)
+        stop
     }
 
     /// Runs one tool call (permission, validation, execution) and returns the text that
     /// goes back to the model. Refusals and failures are results too.
     fn run_tool(&mut self, call: &ToolCall, ui: &mut dyn Ui) -> String {
-        let summary = self.registry.summarize_args(&call.name, &call.arguments);
+        // Parsed once; the summary, the audit record and the tool all use this.
+        let args = call.parse_arguments();
+        let summary = self.registry.summarize_value(&call.name, args.json());
+        let logged = match args.json() {
+            Some(v) => v.clone(),
+            None => json!(call.arguments),
+        };
         self.record(
             AuditEvent::new(EventType::ToolCall)
                 .tool(&call.name)
-                .args(serde_json::from_str(&call.arguments).unwrap_or(json!(call.arguments)))
+                .args(logged)
                 .detail(json!({"call_id": call.id})),
         );
-        let outcome = self.check_and_run(call, &summary, ui);
+        let outcome = self.check_and_run(call, args, &summary, ui);
         let (ok, text) = match outcome {
             ControlFlow::Continue(out) => (true, out),
             ControlFlow::Break(err) => (false, err),
@@ -231,6 +206,7 @@ impl ChatSession {
     fn check_and_run(
         &mut self,
         call: &ToolCall,
+        args: ParsedArguments,
         summary: &str,
         ui: &mut dyn Ui,
     ) -> ControlFlow<String, String> {
@@ -250,10 +226,13 @@ impl ChatSession {
                 known.join(", ")
             ));
         };
-        if let Err(msg) = call.parsed_arguments() {
-            ui.tool_start(&shown_name, summary);
-            return ControlFlow::Break(format!("error: {msg}"));
-        }
+        let args = match args.into_object() {
+            Ok(v) => v,
+            Err(msg) => {
+                ui.tool_start(&shown_name, summary);
+                return ControlFlow::Break(format!("error: {msg}"));
+            }
+        };
         ui.end_answer();
         let decision = self.permissions.check(cap, &call.name, summary);
         ui.tool_start(&shown_name, summary);
@@ -272,10 +251,7 @@ impl ChatSession {
                 .tool(&call.name)
                 .outcome(decision.how.to_string()),
         );
-        match self
-            .registry
-            .run(&call.name, &call.arguments, &self.tool_ctx)
-        {
+        match self.registry.run_value(&call.name, args, &self.tool_ctx) {
             Ok(out) => {
                 if let Some(id) = &out.proposal_id {
                     self.record(
@@ -288,6 +264,60 @@ impl ChatSession {
             }
             Err(e) => ControlFlow::Break(format!("error: {e}")),
         }
+    }
+}
+
+/// Shows the stream's text as it comes and collects the answer. Returns the answer so far
+/// and, when it did not end normally, why (`Cancelled` or `Failed`).
+async fn relay(
+    stream: &mut EventStream,
+    ui: &mut dyn Ui,
+    interrupt: &mut Interrupt,
+) -> (AssistantTurn, Option<RoundEnd>) {
+    let mut acc = Accumulator::new();
+    let mut stop_flag = interrupt();
+    let stopped = 'outer: loop {
+        let mut item = tokio::select! {
+            biased;
+            _ = &mut stop_flag => break 'outer Some(RoundEnd::Cancelled),
+            item = stream.next() => item,
+        };
+        // Drain every event this network read produced, then write once.
+        loop {
+            match item {
+                None => break 'outer None,
+                Some(Err(e)) => break 'outer Some(RoundEnd::Failed(e)),
+                Some(Ok(event)) => {
+                    if let StreamEvent::TextDelta(t) = &event {
+                        ui.text(t);
+                    }
+                    acc.push(&event);
+                }
+            }
+            match stream.next().now_or_never() {
+                Some(next) => item = next,
+                None => break,
+            }
+        }
+        ui.flush();
+    };
+    (acc.finish(), stopped)
+}
+
+/// Warns when an answer was cut, filtered, or empty.
+fn warn_about_the_end(turn: &AssistantTurn, max_tokens: u32, ui: &mut dyn Ui) {
+    match &turn.finish {
+        Some(FinishReason::Length) => ui.info(&format!(
+            "warning: the answer was cut at llm.max_tokens ({max_tokens} tokens); raise llm.max_tokens in goshi.yaml for longer answers"
+        )),
+        Some(FinishReason::ContentFilter) => {
+            ui.info("warning: the provider's content filter stopped the answer")
+        }
+        // Without this, a one-shot run prints nothing at all and still succeeds.
+        _ if turn.text.trim().is_empty() && turn.tool_calls.is_empty() => {
+            ui.info("warning: the model's answer was empty")
+        }
+        _ => {}
     }
 }
 

@@ -8,9 +8,9 @@ use clap::Args;
 use super::terminal::{self, Screen, TerminalPrompter, TerminalUi};
 use crate::agent::{self, ChatSession, SessionConfig, TurnEnd, Ui};
 use crate::audit::{AuditLog, AuditSettings};
-use crate::config::Config;
+use crate::config::{Config, ToolChoice};
 use crate::llm::backend::stderr_notifier;
-use crate::llm::{ErrorKind, RequestOptions, ToolChoice};
+use crate::llm::{ErrorKind, LlmError, RequestOptions};
 use crate::safety::permissions::{Capability, Permissions, Prompter};
 use crate::selfmodel::SelfModel;
 use crate::tools::{Registry, ToolContext};
@@ -21,83 +21,44 @@ pub struct ChatArgs {
     /// Ask for the whole answer at once instead of streaming it
     #[arg(long)]
     pub no_stream: bool,
-    /// Grant a capability for this session without asking: fs.read (FS_READ) or fs.write (FS_WRITE); repeatable
-    #[arg(long = "allow", value_name = "TOOL")]
-    pub allow: Vec<String>,
     /// Send even when the server's circuit breaker is open (for this run only)
     #[arg(long)]
     pub no_circuit: bool,
+    /// Grant a capability for this session without asking: fs.read (FS_READ) or fs.write (FS_WRITE); repeatable
+    #[arg(long = "allow", value_name = "TOOL")]
+    pub allow: Vec<String>,
     /// The prompt (one-shot); without it, stdin is read when it is not a terminal, else the REPL starts
     pub prompt: Vec<String>,
 }
 
+/// A step of [`run`] that failed: it has told the user; this is the exit code.
+type Step<T> = Result<T, ExitCode>;
+
 /// Runs `goshi chat`.
 pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
-    let screen = Screen::stdio();
-    let mut allowed = Vec::new();
-    for a in &args.allow {
-        match Capability::parse_allow(a) {
-            Some(c) => allowed.push(c),
-            None => {
-                screen.error(
-                    &format!("--allow {a:?} names no capability"),
-                    Some("use --allow fs.read (reading and listing files) or --allow fs.write (proposing writes)"),
-                );
-                return ExitCode::from(2);
-            }
-        }
+    match chat(args, config, &Screen::stdio()) {
+        Ok(code) | Err(code) => code,
     }
+}
+
+/// Checks the setup, picks the provider, then runs one turn or the REPL.
+fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
+    let allowed = allowed_capabilities(&args.allow, screen)?;
     let registry = Registry::builtin();
-    if let ToolChoice::Named(name) = ToolChoice::parse(&config.llm.tool_choice) {
-        if registry.capability_of(&name).is_none() {
-            screen.error(
-                &format!("invalid configuration: llm.tool_choice: there is no tool named {name:?}"),
-                Some(&format!(
-                    "use auto, required, none, or one of: {}",
-                    registry.names().join(", ")
-                )),
-            );
-            return ExitCode::from(2);
-        }
-    }
-    let self_model = match SelfModel::load(&config.repo_root) {
-        Ok(m) => m,
-        Err(e) => {
-            screen.error(&e, None);
-            return ExitCode::from(2);
-        }
-    };
+    check_tool_choice(config, &registry, screen)?;
+    let self_model = SelfModel::load(&config.repo_root).map_err(|e| {
+        screen.error(&e, None);
+        ExitCode::from(2)
+    })?;
     let stdin_tty = std::io::stdin().is_terminal();
-    let prompt = if !args.prompt.is_empty() {
-        Some(args.prompt.join(" "))
-    } else if !stdin_tty {
-        let mut text = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-            screen.error(&format!("could not read the prompt from stdin: {e}"), None);
-            return ExitCode::from(2);
-        }
-        if text.trim().is_empty() {
-            screen.error(
-                "no prompt: stdin was empty",
-                Some("pass a prompt: goshi chat \"your question\", or pipe one in"),
-            );
-            return ExitCode::from(2);
-        }
-        Some(text)
-    } else {
-        None
-    };
-    let Some(rt) = super::runtime() else {
-        return ExitCode::FAILURE;
-    };
-    let notify = stderr_notifier();
-    let selection = match rt.block_on(crate::provider::select(config, notify)) {
-        Ok(s) => s,
-        Err(e) => {
+    let prompt = read_prompt(args, stdin_tty, screen)?;
+    let rt = super::runtime().ok_or(ExitCode::FAILURE)?;
+    let selection = rt
+        .block_on(crate::provider::select(config, stderr_notifier()))
+        .map_err(|e| {
             screen.error(&super::reliability::error_text(&e), None);
-            return exit_code(&e);
-        }
-    };
+            exit_code_for(&e)
+        })?;
     screen.notice(&selection.describe());
 
     // Asking needs a person at a terminal; otherwise only --allow and
@@ -108,37 +69,20 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         None
     };
     let permissions = Permissions::new(allowed, config.safety.auto_confirm_permissions, prompter);
-    let audit = open_audit(config, &screen);
-    let session_config = SessionConfig {
-        model: selection.model.clone(),
-        options: RequestOptions {
-            temperature: config.llm.temperature,
-            max_tokens: config.llm.max_tokens,
-            frequency_penalty: config.llm.frequency_penalty,
-            presence_penalty: config.llm.presence_penalty,
-            tool_choice: ToolChoice::parse(&config.llm.tool_choice),
-            parallel_tool_calls: config.llm.parallel_tool_calls,
-            reasoning_effort: config.llm.reasoning_effort.clone(),
-            seed: None,
-        },
-        max_tool_rounds: config.llm.max_tool_rounds,
-        no_stream: args.no_stream,
-        tools_enabled: true,
-    };
     let mut session = ChatSession::new(
         super::reliability::guard(&selection, config, args.no_circuit),
-        session_config,
+        session_config(config, &selection.model, args.no_stream),
         self_model.text.clone(),
         registry,
         ToolContext {
             repo_root: config.repo_root.clone(),
         },
         permissions,
-        audit,
+        open_audit(config, screen),
     );
     let mut ui = TerminalUi::new(screen.clone());
     let mut interrupt = terminal::ctrl_c_interrupt();
-    match prompt {
+    Ok(match prompt {
         Some(p) => {
             let end = rt.block_on(session.run_turn(&p, &mut ui, &mut interrupt));
             report_end(&end, &mut ui)
@@ -146,11 +90,101 @@ pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
         None => repl(
             &rt,
             &mut session,
-            &screen,
+            screen,
             &mut ui,
             &mut interrupt,
             self_model.greeting.as_deref(),
         ),
+    })
+}
+
+/// The capabilities named by `--allow`.
+fn allowed_capabilities(allow: &[String], screen: &Screen) -> Step<Vec<Capability>> {
+    let mut allowed = Vec::new();
+    for a in allow {
+        match Capability::parse_allow(a) {
+            Some(c) => allowed.push(c),
+            None => {
+                screen.error(
+                    &format!("--allow {a:?} names no capability"),
+                    Some("use --allow fs.read (reading and listing files) or --allow fs.write (proposing writes)"),
+                );
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    Ok(allowed)
+}
+
+/// A tool named by `llm.tool_choice` must be one that is offered.
+fn check_tool_choice(config: &Config, registry: &Registry, screen: &Screen) -> Step<()> {
+    if let ToolChoice::Tool(name) = &config.llm.tool_choice {
+        if registry.capability_of(name).is_none() {
+            screen.error(
+                &format!("invalid configuration: llm.tool_choice: there is no tool named {name:?}"),
+                Some(&format!(
+                    "use auto, required, none, or one of: {}",
+                    registry.names().join(", ")
+                )),
+            );
+            return Err(ExitCode::from(2));
+        }
+    }
+    Ok(())
+}
+
+/// The one-shot prompt: the arguments, else stdin when it is not a terminal; `None` starts
+/// the REPL.
+fn read_prompt(args: &ChatArgs, stdin_tty: bool, screen: &Screen) -> Step<Option<String>> {
+    if !args.prompt.is_empty() {
+        return Ok(Some(args.prompt.join(" ")));
+    }
+    if stdin_tty {
+        return Ok(None);
+    }
+    let mut text = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+        screen.error(&format!("could not read the prompt from stdin: {e}"), None);
+        return Err(ExitCode::from(2));
+    }
+    if text.trim().is_empty() {
+        screen.error(
+            "no prompt: stdin was empty",
+            Some("pass a prompt: goshi chat \"your question\", or pipe one in"),
+        );
+        return Err(ExitCode::from(2));
+    }
+    Ok(Some(text))
+}
+
+/// The session settings from the configuration.
+fn session_config(config: &Config, model: &str, no_stream: bool) -> SessionConfig {
+    SessionConfig {
+        model: model.to_string(),
+        options: RequestOptions {
+            temperature: config.llm.temperature,
+            max_tokens: config.llm.max_tokens,
+            frequency_penalty: config.llm.frequency_penalty,
+            presence_penalty: config.llm.presence_penalty,
+            tool_choice: (&config.llm.tool_choice).into(),
+            parallel_tool_calls: config.llm.parallel_tool_calls,
+            reasoning_effort: config.llm.reasoning_effort.clone(),
+            seed: None,
+        },
+        max_tool_rounds: config.llm.max_tool_rounds,
+        no_stream,
+        tools_enabled: true,
+    }
+}
+
+/// Missing credentials are a setup problem (2); nothing sent because the circuit is open is
+/// a refusal (3); anything else a failure (1).
+fn exit_code_for(e: &LlmError) -> ExitCode {
+    match e.kind {
+        ErrorKind::MissingCredentials => ExitCode::from(2),
+        // Nothing was sent: the server's circuit breaker is open.
+        ErrorKind::CircuitOpen => ExitCode::from(super::EXIT_REFUSED),
+        _ => ExitCode::FAILURE,
     }
 }
 
@@ -159,11 +193,7 @@ pub fn audit_settings(config: &Config) -> AuditSettings {
     AuditSettings {
         dir: config.audit.dir.clone(),
         redact: config.audit.redact,
-        tool_arguments_style: config
-            .audit
-            .tool_arguments_style
-            .parse()
-            .unwrap_or_default(),
+        tool_arguments_style: config.audit.tool_arguments_style.into(),
         retention_days: config.audit.retention_days,
         max_sessions: config.audit.max_sessions,
     }
@@ -200,18 +230,8 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
                 "goshi: error: {}",
                 super::reliability::error_text(e)
             ));
-            exit_code(e)
+            exit_code_for(e)
         }
-    }
-}
-
-/// The exit code of a failed request: 2 without credentials, 3 when nothing was sent
-/// because the circuit is open, else 1.
-fn exit_code(e: &crate::llm::LlmError) -> ExitCode {
-    match e.kind {
-        ErrorKind::MissingCredentials => ExitCode::from(2),
-        ErrorKind::CircuitOpen => ExitCode::from(super::EXIT_REFUSED),
-        _ => ExitCode::FAILURE,
     }
 }
 

@@ -58,7 +58,7 @@ pub fn protocol_line(config: &Config) -> String {
     };
     let (api, why) = backend.protocol_for(&model);
     let name = match api {
-        OpenAiApi::Responses => "responses",
+        crate::llm::openai::OpenAiApi::Responses => "responses",
         _ => "chat completions",
     };
     let why = match (config.llm.openai.api, why) {

@@ -45,6 +45,10 @@ pub enum FsCommand {
         /// Confirm applying the proposal
         #[arg(long)]
         yes: bool,
+        /// Apply a proposal that was not made by goshi on this machine (one that came with
+        /// the repository); review it with `goshi fs show` first
+        #[arg(long)]
+        foreign: bool,
         /// Only show what would change (on by default; pass --dry-run=false to write)
         #[arg(
             long,
@@ -168,11 +172,17 @@ fn dispatch(cmd: &FsCommand, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure
         FsCommand::Write { path } => write_cmd(path, env, io)?,
         FsCommand::Proposals => proposals_cmd(env, io)?,
         FsCommand::Show { id } => show_cmd(id, env, io)?,
-        FsCommand::Apply { id, yes, dry_run } => {
+        FsCommand::Apply {
+            id,
+            yes,
+            foreign,
+            dry_run,
+        } => {
             let opts = ApplyOptions {
                 yes: *yes,
                 dry_run: *dry_run,
                 backup: env.auto_backup,
+                foreign: *foreign,
             };
             apply_cmd(id, opts, env, io)?;
         }
@@ -219,7 +229,7 @@ fn write_cmd(path: &str, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
     )?;
     write_diff(io, &created.diff)?;
     writeln!(io.out, "Review it:  goshi fs show {}", p.short_id())?;
-    writeln!(io.out, "Apply it:   {}", apply_command(p))?;
+    writeln!(io.out, "Apply it:   {}", apply_command(p, true))?;
     Ok(())
 }
 
@@ -234,17 +244,31 @@ fn proposals_cmd(env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
     }
     writeln!(
         io.out,
-        "{:<12}  {:<8}  {:<20}  PATH",
+        "{:<12}  {:<16}  {:<20}  PATH",
         "ID", "STATUS", "CREATED"
     )?;
+    let mut foreign = 0;
     for p in &all {
+        let status = if proposals::made_here(&env.repo_root, p) {
+            p.status().to_string()
+        } else {
+            foreign += 1;
+            format!("{} FOREIGN", p.status())
+        };
         writeln!(
             io.out,
-            "{:<12}  {:<8}  {:<20}  {}",
+            "{:<12}  {:<16}  {:<20}  {}",
             p.short_id(),
-            p.status(),
+            status,
             crate::text::one_line(&p.created_at, 40),
             crate::text::one_line(&p.path, 200)
+        )?;
+    }
+    if foreign > 0 {
+        writeln!(
+            io.out,
+            "\nFOREIGN: not made by goshi on this machine (it may have come with the repository); \
+             review it with `goshi fs show ID`; applying it needs --foreign."
         )?;
     }
     Ok(())
@@ -254,6 +278,10 @@ fn show_cmd(id: &str, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
     let root = &env.repo_root;
     let p = proposals::load(root, id)?;
     let diff = proposals::diff(root, &p)?;
+    let made_here = proposals::made_here(root, &p);
+    if !made_here {
+        writeln!(io.out, "{}", super::fs_review::foreign_warning(&p))?;
+    }
     writeln!(io.out, "proposal  {}", p.id)?;
     writeln!(io.out, "path      {}", crate::text::one_line(&p.path, 200))?;
     // The times are not covered by the id: shown escaped, like the path.
@@ -278,7 +306,7 @@ fn show_cmd(id: &str, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
     writeln!(io.out, "\nDiff against the current file:")?;
     write_diff(io, &diff)?;
     if p.applied_at.is_none() {
-        writeln!(io.out, "Apply it:  {}", apply_command(&p))?;
+        writeln!(io.out, "Apply it:  {}", apply_command(&p, made_here))?;
     }
     Ok(())
 }
@@ -286,6 +314,10 @@ fn show_cmd(id: &str, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
 fn apply_cmd(id: &str, opts: ApplyOptions, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
     match proposals::apply(&env.repo_root, id, opts)? {
         ApplyOutcome::Preview { proposal, diff } => {
+            let made_here = proposals::made_here(&env.repo_root, &proposal);
+            if !made_here {
+                writeln!(io.out, "{}", super::fs_review::foreign_warning(&proposal))?;
+            }
             write_diff(io, &diff)?;
             writeln!(
                 io.out,
@@ -293,7 +325,7 @@ fn apply_cmd(id: &str, opts: ApplyOptions, env: &FsEnv, io: &mut Io<'_>) -> Resu
                 opts.missing_flags().join(" "),
                 proposal.short_id(),
                 proposal.path,
-                apply_command(&proposal)
+                apply_command(&proposal, made_here)
             )?;
         }
         ApplyOutcome::Applied {
@@ -324,23 +356,13 @@ fn apply_cmd(id: &str, opts: ApplyOptions, env: &FsEnv, io: &mut Io<'_>) -> Resu
 }
 
 fn write_diff(io: &mut Io<'_>, diff: &str) -> io::Result<()> {
-    if diff.is_empty() {
-        writeln!(
-            io.out,
-            "(no changes: the content is identical to the current file)"
-        )
-    } else {
-        write!(io.out, "{diff}")?;
-        if !diff.ends_with('\n') {
-            writeln!(io.out)?;
-        }
-        Ok(())
-    }
+    super::fs_review::write_diff(&mut *io.out, diff)
 }
 
-/// The exact command that applies `p`.
-fn apply_command(p: &Proposal) -> String {
-    format!("goshi fs apply {} --yes --dry-run=false", p.id)
+/// The exact command that applies `p` (with `--foreign` when it was not made here).
+fn apply_command(p: &Proposal, made_here: bool) -> String {
+    let foreign = if made_here { "" } else { " --foreign" };
+    format!("goshi fs apply {} --yes --dry-run=false{foreign}", p.id)
 }
 
 /// What to do about an error, for the `hint:` line.
@@ -361,6 +383,10 @@ fn hint_for(e: &ToolError) -> String {
         ToolError::Drift { path, .. } => {
             format!("run `goshi fs show ID` to compare, then propose the change to {path:?} again")
         }
+        ToolError::ForeignProposal { id, .. } => format!(
+            "review it with `goshi fs show {id}`; if you trust it, run \
+             `goshi fs apply {id} --yes --dry-run=false --foreign`"
+        ),
         ToolError::AlreadyApplied { .. } => {
             "nothing to do; `goshi fs proposals` lists the pending proposals".into()
         }
@@ -375,234 +401,5 @@ fn hint_for(e: &ToolError) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fs;
-
-    /// Runs a command against `root`, feeding `stdin`; returns (code, stdout, stderr).
-    fn go(cmd: FsCommand, root: &std::path::Path, stdin: &str) -> (u8, String, String) {
-        let env = FsEnv {
-            repo_root: root.to_path_buf(),
-            auto_backup: true,
-            audit: None,
-        };
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = run_with(
-            &cmd,
-            &env,
-            &mut Io {
-                stdin: &mut stdin.as_bytes(),
-                stdin_tty: false,
-                out: &mut out,
-                err: &mut err,
-            },
-        );
-        (
-            code,
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(err).unwrap(),
-        )
-    }
-
-    fn apply(id: &str, yes: bool, dry_run: bool) -> FsCommand {
-        FsCommand::Apply {
-            id: id.into(),
-            yes,
-            dry_run,
-        }
-    }
-
-    #[test]
-    fn clap_parses_the_apply_flags() {
-        use clap::Parser;
-        #[derive(clap::Parser, Debug)]
-        struct Cli {
-            #[command(subcommand)]
-            cmd: FsCommand,
-        }
-        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|c| c.cmd);
-        assert_eq!(
-            parse(&["g", "apply", "ab"]).unwrap(),
-            apply("ab", false, true)
-        );
-        assert_eq!(
-            parse(&["g", "apply", "ab", "--yes", "--dry-run=false"]).unwrap(),
-            apply("ab", true, false)
-        );
-        assert_eq!(
-            parse(&["g", "apply", "ab", "--dry-run"]).unwrap(),
-            apply("ab", false, true)
-        );
-        assert!(parse(&["g", "apply", "ab", "--dry-run=maybe"]).is_err());
-        assert_eq!(
-            parse(&["g", "list"]).unwrap(),
-            FsCommand::List { path: None }
-        );
-    }
-
-    #[test]
-    fn write_show_apply_round_trip() {
-        let d = tempfile::tempdir().unwrap();
-        fs::write(d.path().join("a.txt"), "old\n").unwrap();
-        let (code, out, err) = go(
-            FsCommand::Write {
-                path: "a.txt".into(),
-            },
-            d.path(),
-            "new\n",
-        );
-        assert_eq!(code, 0, "{err}");
-        assert!(out.contains("-old\n+new\n"), "{out}");
-        let id = proposals::list(d.path()).unwrap()[0].id.clone();
-        assert!(out.contains(&format!("goshi fs apply {id} --yes --dry-run=false")));
-
-        let (code, out, _) = go(FsCommand::Proposals, d.path(), "");
-        assert_eq!(code, 0);
-        assert!(out.contains(&id[..12]) && out.contains("pending"), "{out}");
-
-        let (code, out, _) = go(FsCommand::Show { id: id[..6].into() }, d.path(), "");
-        assert_eq!(code, 0);
-        assert!(
-            out.contains("+new") && out.contains("status    pending"),
-            "{out}"
-        );
-
-        let (code, out, _) = go(apply(&id, true, true), d.path(), "");
-        assert_eq!(code, 0);
-        assert!(out.contains("missing: --dry-run=false"), "{out}");
-        assert_eq!(fs::read_to_string(d.path().join("a.txt")).unwrap(), "old\n");
-
-        let (code, out, err) = go(apply(&id, true, false), d.path(), "");
-        assert_eq!(code, 0, "{err}");
-        assert!(out.contains("Applied proposal"), "{out}");
-        assert!(out.contains(".goshi/backups/a.txt."), "{out}");
-        assert_eq!(fs::read_to_string(d.path().join("a.txt")).unwrap(), "new\n");
-
-        let (code, _, err) = go(apply(&id, true, false), d.path(), "");
-        assert_eq!(code, 1);
-        assert!(err.starts_with("goshi: error: proposal"), "{err}");
-        assert!(
-            err.contains("already applied") && err.contains("\nhint: "),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn errors_and_exit_codes() {
-        let d = tempfile::tempdir().unwrap();
-        let (code, _, err) = go(
-            FsCommand::Read {
-                path: "../../etc/passwd".into(),
-            },
-            d.path(),
-            "",
-        );
-        assert_eq!(code, 1);
-        assert!(
-            err.starts_with("goshi: error: refused path \"../../etc/passwd\""),
-            "{err}"
-        );
-        let (code, _, err) = go(FsCommand::Show { id: "../x".into() }, d.path(), "");
-        assert_eq!(code, 2, "{err}");
-        let (code, _, err) = go(
-            FsCommand::Show {
-                id: "abcdef".into(),
-            },
-            d.path(),
-            "",
-        );
-        assert_eq!(code, 1);
-        assert!(err.contains("goshi fs proposals"), "{err}");
-        let (code, out, _) = go(FsCommand::Proposals, d.path(), "");
-        assert_eq!(code, 0);
-        assert!(out.starts_with("No proposals."), "{out}");
-    }
-
-    #[test]
-    fn write_refuses_a_terminal_stdin_and_non_utf8() {
-        let d = tempfile::tempdir().unwrap();
-        let env = FsEnv {
-            repo_root: d.path().to_path_buf(),
-            auto_backup: false,
-            audit: None,
-        };
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = run_with(
-            &FsCommand::Write { path: "x".into() },
-            &env,
-            &mut Io {
-                stdin: &mut &b""[..],
-                stdin_tty: true,
-                out: &mut out,
-                err: &mut err,
-            },
-        );
-        assert_eq!(code, 2);
-        assert!(String::from_utf8(err)
-            .unwrap()
-            .contains("pipe the content in"));
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = run_with(
-            &FsCommand::Write { path: "x".into() },
-            &env,
-            &mut Io {
-                stdin: &mut &b"\xff\xfe"[..],
-                stdin_tty: false,
-                out: &mut out,
-                err: &mut err,
-            },
-        );
-        assert_eq!(code, 1);
-        assert!(String::from_utf8(err).unwrap().contains("not valid UTF-8"));
-    }
-
-    #[test]
-    fn stored_times_cannot_drive_the_terminal() {
-        // `created_at` and `applied_at` are not covered by the id, so a proposal file that
-        // came with a repository may hold anything there.
-        let d = tempfile::tempdir().unwrap();
-        let (code, _, err) = go(
-            FsCommand::Write {
-                path: "a.txt".into(),
-            },
-            d.path(),
-            "x\n",
-        );
-        assert_eq!(code, 0, "{err}");
-        let p = proposals::list(d.path()).unwrap().remove(0);
-        let file = d.path().join(format!(".goshi/proposals/{}.json", p.id));
-        let mut v: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
-        v["created_at"] = "\u{1b}[2J\u{1b}]0;owned\u{7}".into();
-        fs::write(&file, v.to_string()).unwrap();
-        let (code, out, _) = go(FsCommand::Proposals, d.path(), "");
-        assert_eq!(code, 0);
-        assert!(!out.contains('\u{1b}'), "{out:?}");
-        let (code, out, _) = go(FsCommand::Show { id: p.id.clone() }, d.path(), "");
-        assert_eq!(code, 0);
-        assert!(!out.contains('\u{1b}'), "{out:?}");
-        v["applied_at"] = "\u{1b}[31mnow".into();
-        fs::write(&file, v.to_string()).unwrap();
-        let (_, out, _) = go(FsCommand::Show { id: p.id.clone() }, d.path(), "");
-        assert!(!out.contains('\u{1b}'), "{out:?}");
-        let (_, _, err) = go(apply(&p.id, true, false), d.path(), "");
-        assert!(!err.contains('\u{1b}'), "{err:?}");
-    }
-
-    #[test]
-    fn list_and_read() {
-        let d = tempfile::tempdir().unwrap();
-        fs::write(d.path().join("hello.txt"), "hi there").unwrap();
-        let (code, out, _) = go(FsCommand::List { path: None }, d.path(), "");
-        assert_eq!(code, 0);
-        assert!(out.contains("hello.txt  (8 bytes)"), "{out}");
-        let (code, out, _) = go(
-            FsCommand::Read {
-                path: "hello.txt".into(),
-            },
-            d.path(),
-            "",
-        );
-        assert_eq!((code, out.as_str()), (0, "hi there"));
-    }
-}
+#[path = "fs_cmd_tests.rs"]
+mod tests;

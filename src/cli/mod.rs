@@ -8,6 +8,7 @@ mod chat;
 mod config_cmd;
 mod doctor;
 pub mod fs_cmd;
+mod fs_review;
 mod models_cmd;
 pub mod reliability;
 pub mod terminal;

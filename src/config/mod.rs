@@ -1,11 +1,15 @@
 //! Configuration: `goshi.yaml`, overridden by environment variables, overridden by flags.
 //!
-//! [`file`] holds the file's shape (every key optional), [`load`] finds the file, applies
-//! the overrides and validates everything into the effective [`Config`].
+//! `file` holds the file's shape (every key optional), `load` finds and reads the file,
+//! `resolve` applies the overrides and validates everything into the effective [`Config`]
+//! (`urls` checks the server addresses, `values` holds the typed word settings).
 
 mod file;
 mod load;
 pub mod reliability;
+mod resolve;
+mod urls;
+mod values;
 
 pub use file::FileConfig;
 pub use load::{find_config_file, load, ConfigError, EnvVars, Overrides};
@@ -40,7 +44,7 @@ impl Provider {
     }
 }
 
-pub use crate::llm::openai::{MaxTokensField, OpenAiApi, OpenAiServer};
+pub use values::{MaxTokensField, OpenAiApi, OpenAiServer, ToolArgumentsStyle, ToolChoice};
 
 /// Settings of the OpenAI backend.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -100,7 +104,7 @@ pub struct LlmConfig {
     /// When requests to a failing server stop for a while.
     pub circuit: CircuitConfig,
     /// `auto`, `required`, `none`, or a tool name.
-    pub tool_choice: String,
+    pub tool_choice: ToolChoice,
     /// Whether the model may call several tools in one answer.
     pub parallel_tool_calls: Option<bool>,
     /// Reasoning effort for reasoning models.
@@ -140,8 +144,8 @@ pub struct AuditConfig {
     pub dir: PathBuf,
     /// Mask values that look like secrets.
     pub redact: bool,
-    /// `full`, `long`, `short` or `summaries`.
-    pub tool_arguments_style: String,
+    /// How tool arguments are written to the audit log.
+    pub tool_arguments_style: ToolArgumentsStyle,
     /// Delete session files older than this many days.
     pub retention_days: Option<u64>,
     /// Keep at most this many session files.

@@ -243,7 +243,7 @@ pub fn duration(
 /// A duration as people read it: `30s`, `0.5s`, `2m`.
 pub fn show(d: Duration) -> String {
     let s = d.as_secs_f64();
-    if s >= 60.0 && s.fract() == 0.0 && (s as u64) % 60 == 0 {
+    if s >= 60.0 && s.fract() == 0.0 && (s as u64).is_multiple_of(60) {
         format!("{}m", s as u64 / 60)
     } else {
         format!("{}s", (s * 1000.0).round() / 1000.0)

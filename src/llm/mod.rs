@@ -61,4 +61,6 @@ pub use accumulate::{Accumulator, AssistantTurn};
 pub use backend::{Backend, EventStream};
 pub use error::{ErrorKind, LlmError};
 pub use events::{FinishReason, StreamEvent, Usage};
-pub use types::{ChatRequest, Message, RequestOptions, ToolCall, ToolChoice, ToolDefinition};
+pub use types::{
+    ChatRequest, Message, ParsedArguments, RequestOptions, ToolCall, ToolChoice, ToolDefinition,
+};

@@ -20,18 +20,27 @@ impl ToolCall {
     /// Parses the arguments: they must be one JSON object (an empty text counts as `{}`).
     /// The error says what is wrong, for returning to the model as the tool result.
     pub fn parsed_arguments(&self) -> Result<Value, String> {
+        self.parse_arguments().into_object()
+    }
+
+    /// Parses the arguments once, keeping both what they are as JSON (for logs and
+    /// summaries) and whether they can be used (for running the tool).
+    pub fn parse_arguments(&self) -> ParsedArguments {
         let text = self.arguments.trim();
         if text.is_empty() {
-            return Ok(Value::Object(Default::default()));
+            return ParsedArguments::Object(Value::Object(Default::default()));
         }
         match serde_json::from_str::<Value>(text) {
-            Ok(v @ Value::Object(_)) => Ok(v),
-            Ok(_) => Err(format!(
-                "the arguments of {} must be a JSON object, got: {}",
-                self.name,
-                clip(text)
-            )),
-            Err(e) => Err(format!(
+            Ok(v @ Value::Object(_)) => ParsedArguments::Object(v),
+            Ok(v) => {
+                let why = format!(
+                    "the arguments of {} must be a JSON object, got: {}",
+                    self.name,
+                    clip(text)
+                );
+                ParsedArguments::NotObject(v, why)
+            }
+            Err(e) => ParsedArguments::NotJson(format!(
                 "the arguments of {} are not valid JSON ({e}): {}",
                 self.name,
                 clip(text)
@@ -55,6 +64,43 @@ impl ToolCall {
         match serde_json::from_str::<Value>(&self.arguments) {
             Ok(v @ Value::Object(_)) => v,
             _ => Value::Object(Default::default()),
+        }
+    }
+}
+
+/// A tool call's arguments, parsed once ([`ToolCall::parse_arguments`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParsedArguments {
+    /// A JSON object (an empty text counts as `{}`): the arguments can be used.
+    Object(Value),
+    /// JSON, but not an object; the text says so, for the model.
+    NotObject(Value, String),
+    /// Not JSON at all; the text says why, for the model.
+    NotJson(String),
+}
+
+impl ParsedArguments {
+    /// The arguments as JSON of any kind; `None` when they are not JSON.
+    pub fn json(&self) -> Option<&Value> {
+        match self {
+            ParsedArguments::Object(v) | ParsedArguments::NotObject(v, _) => Some(v),
+            ParsedArguments::NotJson(_) => None,
+        }
+    }
+
+    /// The arguments object, or why there is none (worded for the model).
+    pub fn object(&self) -> Result<&Value, &str> {
+        match self {
+            ParsedArguments::Object(v) => Ok(v),
+            ParsedArguments::NotObject(_, why) | ParsedArguments::NotJson(why) => Err(why),
+        }
+    }
+
+    /// [`ParsedArguments::object`], by value.
+    pub fn into_object(self) -> Result<Value, String> {
+        match self {
+            ParsedArguments::Object(v) => Ok(v),
+            ParsedArguments::NotObject(_, why) | ParsedArguments::NotJson(why) => Err(why),
         }
     }
 }
@@ -168,18 +214,6 @@ pub enum ToolChoice {
     Named(String),
 }
 
-impl ToolChoice {
-    /// Parses the config form: `auto`, `required`, `none`, or a tool name.
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "auto" => ToolChoice::Auto,
-            "required" => ToolChoice::Required,
-            "none" => ToolChoice::None,
-            other => ToolChoice::Named(other.to_string()),
-        }
-    }
-}
-
 /// Sampling and limit options; `None` means "not sent".
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RequestOptions {
@@ -241,6 +275,19 @@ mod tests {
         let long = format!("\"{}\"", "é".repeat(300));
         let err = call(&long).parsed_arguments().unwrap_err();
         assert!(err.ends_with('…') && err.len() < 300, "{err}");
+    }
+
+    #[test]
+    fn parsed_once_keeps_the_json_and_the_verdict() {
+        let p = call("[1]").parse_arguments();
+        assert_eq!(p.json(), Some(&serde_json::json!([1])));
+        assert!(p.object().unwrap_err().contains("JSON object"));
+        let p = call("{oops").parse_arguments();
+        assert_eq!(p.json(), None);
+        assert!(p.object().unwrap_err().contains("not valid JSON"));
+        let p = call(" {\"path\": \"a\"} ").parse_arguments();
+        assert_eq!(p.object(), Ok(&serde_json::json!({"path": "a"})));
+        assert_eq!(p.into_object(), Ok(serde_json::json!({"path": "a"})));
     }
 
     #[test]

@@ -161,6 +161,19 @@ pub enum ToolError {
         /// When it was applied (RFC 3339).
         applied_at: String,
     },
+
+    /// The proposal was not made by goshi on this machine (it may have come with the
+    /// repository); applying it needs an explicit confirmation.
+    #[error(
+        "proposal {id} for {path:?} was not made by goshi on this machine (it may have come \
+         with the repository); nothing was written"
+    )]
+    ForeignProposal {
+        /// The proposal id.
+        id: String,
+        /// The target file, relative to the repository root.
+        path: String,
+    },
 }
 
 impl ToolError {

@@ -12,8 +12,11 @@
 //!
 //! Applied proposals are kept and marked with `applied_at` rather than deleted: they record
 //! what was applied, and applying one again is refused instead of silently rewriting the file.
+//!
+//! Proposals goshi did not create on this machine (shipped with a repository) are *foreign*
+//! (see [`super::origin`]); applying one needs [`ApplyOptions::foreign`]. How applying stays
+//! safe with two goshi processes at once, a kill or a full disk is in `proposals_apply.rs`.
 
-use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
@@ -22,15 +25,19 @@ use sha2::{Digest, Sha256};
 use similar::TextDiff;
 
 use super::error::ToolError;
+use super::origin;
 use super::path_guard::PathGuard;
-use crate::persist::atomic::write_atomic;
 
 #[path = "proposals_store.rs"]
 mod store;
 use store::{
-    backup, check_drift, load_with, now_rfc3339, read_current, read_current_bytes,
-    read_current_lossy, read_proposal, save, store_dir, stored_files, too_large,
+    load_with, now_rfc3339, read_current, read_current_lossy, read_proposal, save, store_dir,
+    stored_files, too_large,
 };
+
+#[path = "proposals_apply.rs"]
+mod applying;
+pub use applying::apply;
 
 /// `base_sha256` of a proposal for a file that did not exist.
 pub const ABSENT: &str = "absent";
@@ -95,6 +102,8 @@ pub struct ApplyOptions {
     pub dry_run: bool,
     /// Copy the old file to `.goshi/backups/` first.
     pub backup: bool,
+    /// Apply even a proposal not made on this machine (`--foreign`).
+    pub foreign: bool,
 }
 
 impl ApplyOptions {
@@ -145,15 +154,17 @@ pub fn create(repo_root: &Path, path: &str, content: &str) -> Result<Created, To
     if content.len() > MAX_FILE_BYTES {
         return Err(too_large(path, content.len()));
     }
-    let current = read_current(&target, path, "changed")?;
+    let current = read_current(&guard, &target, path, "changed")?;
     let base_sha256 = current
         .as_ref()
         .map_or_else(|| ABSENT.to_string(), |c| sha256_hex(c.as_bytes()));
     let id = proposal_id(&target.rel, &base_sha256, content);
-    let file = store_dir(&guard)?.join(format!("{id}.json"));
-    // Same id, still pending: keep the original (and its creation time).
-    if let Ok(existing) = read_proposal(&guard, &file) {
+    let dir = store_dir(&guard)?;
+    // Same id, still pending: keep the original (and its creation time). Proposed here now,
+    // it is this user's own change even if the file came with the repository.
+    if let Ok(existing) = read_proposal(&dir, &id) {
         if existing.applied_at.is_none() {
+            mark_made_here(&guard, &id);
             let diff = unified_diff(&existing.path, current.as_deref(), content);
             return Ok(Created {
                 proposal: existing,
@@ -169,17 +180,38 @@ pub fn create(repo_root: &Path, path: &str, content: &str) -> Result<Created, To
         created_at: now_rfc3339(),
         applied_at: None,
     };
-    save(&guard, &file, &proposal)?;
+    save(&dir, &proposal)?;
+    mark_made_here(&guard, &proposal.id);
     let diff = unified_diff(&target.rel, current.as_deref(), content);
     Ok(Created { proposal, diff })
+}
+
+/// Records that `id` was made on this machine; without a record the proposal only shows as
+/// foreign, so a failure is logged, not fatal.
+fn mark_made_here(guard: &PathGuard, id: &str) {
+    if let Err(e) = origin::record(guard.root(), id) {
+        tracing::warn!("could not record proposal {id} as made on this machine: {e}");
+    }
+}
+
+/// Whether `proposal` was made by goshi on this machine (see [`super::origin`]); a foreign one
+/// may have come with the repository.
+pub fn made_here(root: &Path, proposal: &Proposal) -> bool {
+    match std::fs::canonicalize(root) {
+        Ok(root) => origin::made_here(&root, &proposal.id),
+        Err(_) => false,
+    }
 }
 
 /// All stored proposals, oldest first. Damaged files are skipped with a warning in the log.
 pub fn list(root: &Path) -> Result<Vec<Proposal>, ToolError> {
     let guard = PathGuard::new(root)?;
     let mut out = Vec::new();
-    for (_, file) in stored_files(&guard)? {
-        match read_proposal(&guard, &file) {
+    let Some((dir, ids)) = stored_files(&guard)? else {
+        return Ok(out);
+    };
+    for id in ids {
+        match read_proposal(&dir, &id) {
             Ok(p) => out.push(p),
             Err(e) => tracing::warn!("skipping proposal file: {e}"),
         }
@@ -199,65 +231,12 @@ pub fn load(root: &Path, id_or_prefix: &str) -> Result<Proposal, ToolError> {
 pub fn diff(root: &Path, proposal: &Proposal) -> Result<String, ToolError> {
     let guard = PathGuard::new(root)?;
     let target = guard.target(&proposal.path)?;
-    let current = read_current_lossy(&target, &proposal.path)?;
+    let current = read_current_lossy(&guard, &target, &proposal.path)?;
     Ok(unified_diff(
         &target.rel,
         current.as_deref(),
         &proposal.content,
     ))
-}
-
-/// Applies proposal `id` (or a unique prefix), or previews it unless `opts` allow writing.
-///
-/// Refused when the proposal was applied before, or when the file changed since it was
-/// proposed (drift). Writing is atomic and creates missing parent directories; with
-/// `opts.backup` the old file is first copied to `.goshi/backups/<path>.<timestamp>`.
-pub fn apply(root: &Path, id: &str, opts: ApplyOptions) -> Result<ApplyOutcome, ToolError> {
-    let guard = PathGuard::new(root)?;
-    let mut proposal = load_with(&guard, id)?;
-    if let Some(applied_at) = &proposal.applied_at {
-        return Err(ToolError::AlreadyApplied {
-            id: proposal.id.clone(),
-            path: proposal.path.clone(),
-            // Not covered by the id: whatever the file says, escaped for display.
-            applied_at: crate::text::one_line(applied_at, 40),
-        });
-    }
-    // The proposal file could have been edited: guard its path again.
-    let target = guard.target(&proposal.path)?;
-    let current = read_current_bytes(&target, &proposal.path)?;
-    check_drift(&proposal, current.as_deref())?;
-    let current_text = current.as_deref().map(String::from_utf8_lossy);
-    let diff = unified_diff(&target.rel, current_text.as_deref(), &proposal.content);
-    if !opts.writes() {
-        return Ok(ApplyOutcome::Preview { proposal, diff });
-    }
-    let backup = match (&current, opts.backup) {
-        (Some(_), true) => Some(backup(&guard, &target)?),
-        _ => None,
-    };
-    let permissions = fs::metadata(&target.abs).ok().map(|m| m.permissions());
-    if let Some(parent) = target.abs.parent() {
-        fs::create_dir_all(parent)
-            .map_err(|e| ToolError::io("create the directory for", &proposal.path, e))?;
-    }
-    write_atomic(&target.abs, proposal.content.as_bytes(), permissions)
-        .map_err(|e| ToolError::io("write", &proposal.path, e))?;
-    proposal.applied_at = Some(now_rfc3339());
-    let file = store_dir(&guard)?.join(format!("{}.json", proposal.id));
-    // The file is written; failing to record that must not report the write as failed.
-    // A second apply is still refused, as drift.
-    if let Err(e) = save(&guard, &file, &proposal) {
-        tracing::warn!(
-            "applied proposal {} but could not mark it applied: {e}",
-            proposal.id
-        );
-    }
-    Ok(ApplyOutcome::Applied {
-        proposal,
-        diff,
-        backup,
-    })
 }
 
 /// The unified diff between `old` (`None`: the file does not exist) and `new` for `path`.

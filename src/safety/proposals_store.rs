@@ -1,16 +1,25 @@
 //! Storage details of proposals: the files under `.goshi/`, reading the target, drift, backups.
+//!
+//! Everything here is opened through the repository root's directory handle, one component
+//! at a time and never through a symbolic link (see [`crate::safety::beneath`]).
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::fs::Permissions;
+use std::io::Read;
 use std::time::SystemTime;
+
+use cap_std::fs::Dir;
 
 use super::{
     proposal_id, sha256_hex, Proposal, ABSENT, BACKUPS_DIR, MAX_FILE_BYTES, PROPOSALS_DIR,
 };
-use crate::persist::atomic::write_atomic;
+use crate::persist::atomic::{temp_name, AtomicFile};
+use crate::safety::beneath;
 use crate::safety::error::ToolError;
 use crate::safety::path_guard::{PathGuard, Resolved};
 use crate::text::sniff_binary;
+
+/// A proposal file is at most this large (its content, JSON-escaped, plus the other fields).
+const MAX_PROPOSAL_FILE_BYTES: u64 = 8 * MAX_FILE_BYTES as u64;
 
 /// At most this many candidates are named when a prefix is ambiguous.
 const MAX_NAMED_MATCHES: usize = 5;
@@ -32,71 +41,60 @@ pub(super) fn too_large(path: &str, size: usize) -> ToolError {
 }
 
 /// The proposals directory, created when missing.
-pub(super) fn store_dir(guard: &PathGuard) -> Result<PathBuf, ToolError> {
-    make_real_dirs(guard.root(), Path::new(PROPOSALS_DIR), PROPOSALS_DIR)
+pub(super) fn store_dir(guard: &PathGuard) -> Result<Dir, ToolError> {
+    real_dirs(guard, PROPOSALS_DIR, PROPOSALS_DIR)
 }
 
-/// Creates `root/rel` one directory at a time, refusing symbolic links and non-directories on
-/// the way, so a symlinked `.goshi` cannot redirect goshi's writes elsewhere (checking after
-/// `create_dir_all` would be too late: it follows links).
-fn make_real_dirs(root: &Path, rel: &Path, shown: &str) -> Result<PathBuf, ToolError> {
-    let mut dir = root.to_path_buf();
-    for component in rel.components() {
-        dir.push(component);
-        let refuse = |why: &str| {
-            ToolError::refused(
-                shown,
-                format!(
-                    "{:?} {why}; goshi keeps its files only in real directories inside the \
-                     repository. Move it away and try again",
-                    dir.strip_prefix(root).unwrap_or(&dir).display().to_string()
-                ),
-            )
-        };
-        match fs::symlink_metadata(&dir) {
-            Ok(m) if m.file_type().is_symlink() => return Err(refuse("is a symbolic link")),
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err(refuse("is not a directory")),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs::create_dir(&dir) {
-                Ok(()) => {}
-                // Created concurrently: fine if it is a real directory now.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let m = fs::symlink_metadata(&dir)
-                        .map_err(|e| ToolError::io("create the directory", shown, e))?;
-                    if !m.is_dir() {
-                        return Err(refuse("is not a directory"));
-                    }
-                }
-                Err(e) => return Err(ToolError::io("create the directory", shown, e)),
-            },
-            Err(e) => return Err(ToolError::io("open the directory", shown, e)),
+/// Opens (creating what is missing) the directory `rel` below the root, refusing symbolic
+/// links and non-directories on the way, so a symlinked `.goshi` cannot redirect goshi's
+/// writes elsewhere.
+pub(super) fn real_dirs(guard: &PathGuard, rel: &str, shown: &str) -> Result<Dir, ToolError> {
+    beneath::create_dirs(guard.dir(), rel).map_err(|e| explain_dir_error(guard, rel, shown, e))
+}
+
+/// Why opening the directory `rel` failed, in words: a symbolic link or a file on the way is
+/// named; anything else is reported as it is.
+fn explain_dir_error(guard: &PathGuard, rel: &str, shown: &str, e: std::io::Error) -> ToolError {
+    let mut here = String::new();
+    for name in rel.split('/').filter(|c| !c.is_empty() && *c != ".") {
+        if !here.is_empty() {
+            here.push('/');
         }
-    }
-    Ok(dir)
-}
-
-/// Refuses `dir` unless it resolves to itself (no symlink anywhere on the way).
-fn ensure_real_dir(dir: &Path, shown: &str) -> Result<(), ToolError> {
-    let canonical =
-        fs::canonicalize(dir).map_err(|e| ToolError::io("open the directory", shown, e))?;
-    if canonical != dir {
-        return Err(ToolError::refused(
+        here.push_str(name);
+        let why = match guard.dir().symlink_metadata(&here) {
+            Ok(m) if m.file_type().is_symlink() => "is a symbolic link",
+            Ok(m) if !m.is_dir() => "is not a directory",
+            _ => continue,
+        };
+        return ToolError::refused(
             shown,
-            "it is (or lies below) a symbolic link; goshi keeps its files only in a real \
-             directory inside the repository. Remove the link and try again",
-        ));
+            format!(
+                "{here:?} {why}; goshi keeps its files only in real directories inside the \
+                 repository. Move it away and try again"
+            ),
+        );
     }
-    Ok(())
+    ToolError::io("open the directory", shown, e)
 }
 
-/// The stored proposal files as `(id, file)`, sorted by id; none when the directory is missing.
-pub(super) fn stored_files(guard: &PathGuard) -> Result<Vec<(String, PathBuf)>, ToolError> {
-    let dir = guard.root().join(PROPOSALS_DIR);
-    if !dir.exists() {
-        return Ok(Vec::new());
+/// The proposals directory for reading, or `None` when there is none yet.
+fn existing_store(guard: &PathGuard) -> Result<Option<Dir>, ToolError> {
+    match guard.dir().symlink_metadata(PROPOSALS_DIR) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        _ => beneath::open_dir(guard.dir(), PROPOSALS_DIR)
+            .map(Some)
+            .map_err(|e| explain_dir_error(guard, PROPOSALS_DIR, PROPOSALS_DIR, e)),
     }
-    ensure_real_dir(&dir, PROPOSALS_DIR)?;
-    let entries = fs::read_dir(&dir).map_err(|e| ToolError::io("list", PROPOSALS_DIR, e))?;
+}
+
+/// The stored proposal ids, sorted, with the directory they are in (none when it is missing).
+pub(super) fn stored_files(guard: &PathGuard) -> Result<Option<(Dir, Vec<String>)>, ToolError> {
+    let Some(dir) = existing_store(guard)? else {
+        return Ok(None);
+    };
+    let entries = dir
+        .entries()
+        .map_err(|e| ToolError::io("list", PROPOSALS_DIR, e))?;
     let mut out = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| ToolError::io("list", PROPOSALS_DIR, e))?;
@@ -105,11 +103,11 @@ pub(super) fn stored_files(guard: &PathGuard) -> Result<Vec<(String, PathBuf)>, 
             continue;
         };
         if id.len() == 64 && is_lower_hex(id) {
-            out.push((id.to_string(), entry.path()));
+            out.push(id.to_string());
         }
     }
     out.sort();
-    Ok(out)
+    Ok(Some((dir, out)))
 }
 
 fn is_lower_hex(s: &str) -> bool {
@@ -117,24 +115,22 @@ fn is_lower_hex(s: &str) -> bool {
         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// Reads and verifies one proposal file.
-pub(super) fn read_proposal(guard: &PathGuard, file: &Path) -> Result<Proposal, ToolError> {
-    let shown = file
-        .strip_prefix(guard.root())
-        .unwrap_or(file)
-        .display()
-        .to_string();
-    let text = fs::read_to_string(file).map_err(|e| ToolError::io("read", shown.clone(), e))?;
+/// Reads and verifies the proposal `id` in the proposals directory `dir`.
+pub(super) fn read_proposal(dir: &Dir, id: &str) -> Result<Proposal, ToolError> {
+    let name = format!("{id}.json");
+    let shown = format!("{PROPOSALS_DIR}/{name}");
+    let io_err = |e| ToolError::io("read", shown.clone(), e);
+    let file = beneath::open_read(dir, &name).map_err(io_err)?;
+    let mut text = String::new();
+    file.take(MAX_PROPOSAL_FILE_BYTES)
+        .read_to_string(&mut text)
+        .map_err(io_err)?;
     let corrupt = |detail: String| ToolError::CorruptProposal {
         file: shown.clone(),
         detail,
     };
     let p: Proposal = serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
-    let stem = file
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default();
-    if p.id != stem || p.id != proposal_id(&p.path, &p.base_sha256, &p.content) {
+    if p.id != id || p.id != proposal_id(&p.path, &p.base_sha256, &p.content) {
         return Err(corrupt(
             "its contents do not match its id, so it was edited or damaged".into(),
         ));
@@ -142,18 +138,18 @@ pub(super) fn read_proposal(guard: &PathGuard, file: &Path) -> Result<Proposal, 
     Ok(p)
 }
 
-/// Writes a proposal file atomically.
-pub(super) fn save(guard: &PathGuard, file: &Path, p: &Proposal) -> Result<(), ToolError> {
-    let shown = file
-        .strip_prefix(guard.root())
-        .unwrap_or(file)
-        .display()
-        .to_string();
+/// Writes a proposal file atomically into the proposals directory `dir`.
+pub(super) fn save(dir: &Dir, p: &Proposal) -> Result<(), ToolError> {
+    let name = format!("{}.json", p.id);
+    let shown = format!("{PROPOSALS_DIR}/{name}");
     let json = serde_json::to_vec_pretty(p).map_err(|e| ToolError::CorruptProposal {
         file: shown.clone(),
         detail: e.to_string(),
     })?;
-    write_atomic(file, &json, None).map_err(|e| ToolError::io("write", shown, e))
+    let io_err = |e| ToolError::io("write", shown.clone(), e);
+    let mut file = AtomicFile::create(dir, &name, &temp_name(&name)).map_err(io_err)?;
+    file.write(&json, None).map_err(io_err)?;
+    file.commit().map_err(io_err)
 }
 
 /// Finds the one proposal whose id starts with `id_or_prefix`.
@@ -164,20 +160,21 @@ pub(super) fn load_with(guard: &PathGuard, id_or_prefix: &str) -> Result<Proposa
             id: id_or_prefix.to_string(),
         });
     }
-    let matches: Vec<(String, PathBuf)> = stored_files(guard)?
-        .into_iter()
-        .filter(|(id, _)| id.starts_with(&want))
-        .collect();
+    let not_found = || ToolError::ProposalNotFound {
+        id: id_or_prefix.to_string(),
+    };
+    let (dir, ids) = stored_files(guard)?.ok_or_else(not_found)?;
+    let matches: Vec<&String> = ids.iter().filter(|id| id.starts_with(&want)).collect();
     match matches.as_slice() {
         [] => Err(ToolError::ProposalNotFound {
             id: id_or_prefix.to_string(),
         }),
-        [(_, file)] => read_proposal(guard, file),
+        [id] => read_proposal(&dir, id),
         many => {
             let mut named: Vec<String> = many
                 .iter()
                 .take(MAX_NAMED_MATCHES)
-                .map(|(id, _)| id.chars().take(16).collect())
+                .map(|id| id.chars().take(16).collect())
                 .collect();
             if many.len() > MAX_NAMED_MATCHES {
                 named.push("…".to_string());
@@ -190,39 +187,71 @@ pub(super) fn load_with(guard: &PathGuard, id_or_prefix: &str) -> Result<Proposa
     }
 }
 
+/// The target file as it is now: its bytes and permissions.
+pub(super) struct Current {
+    /// The whole content.
+    pub(super) bytes: Vec<u8>,
+    /// Its permissions, kept when the file is replaced.
+    pub(super) permissions: Option<Permissions>,
+}
+
 /// The bytes of the target file, or `None` when it does not exist.
 pub(super) fn read_current_bytes(
+    guard: &PathGuard,
     target: &Resolved,
     path: &str,
 ) -> Result<Option<Vec<u8>>, ToolError> {
     if !target.exists {
         return Ok(None);
     }
-    let meta = fs::metadata(&target.abs).map_err(|e| ToolError::io("read", path, e))?;
+    let (parent, name) = beneath::split(&target.rel);
+    let dir = beneath::open_dir(guard.dir(), parent).map_err(|e| ToolError::io("read", path, e))?;
+    Ok(read_in(&dir, name, path)?.map(|c| c.bytes))
+}
+
+/// The file `name` of `dir` (opened without following a link), or `None` when it is missing.
+pub(super) fn read_in(dir: &Dir, name: &str, path: &str) -> Result<Option<Current>, ToolError> {
+    let io_err = |e| ToolError::io("read", path, e);
+    let meta = match beneath::lstat(dir, name) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err(e)),
+    };
     if meta.is_dir() {
         return Err(ToolError::IsADirectory { path: path.into() });
     }
     if !meta.is_file() {
         return Err(ToolError::NotARegularFile { path: path.into() });
     }
+    let file = beneath::open_read(dir, name).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
     if meta.len() > MAX_FILE_BYTES as u64 {
         return Err(too_large(
             path,
             usize::try_from(meta.len()).unwrap_or(usize::MAX),
         ));
     }
-    fs::read(&target.abs)
-        .map(Some)
-        .map_err(|e| ToolError::io("read", path, e))
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_large(path, bytes.len()));
+    }
+    Ok(Some(Current {
+        bytes,
+        permissions: Some(meta.permissions()),
+    }))
 }
 
 /// The target file as text (refusing binary files), or `None` when it does not exist.
 pub(super) fn read_current(
+    guard: &PathGuard,
     target: &Resolved,
     path: &str,
     action: &'static str,
 ) -> Result<Option<String>, ToolError> {
-    let Some(bytes) = read_current_bytes(target, path)? else {
+    let Some(bytes) = read_current_bytes(guard, target, path)? else {
         return Ok(None);
     };
     let binary = |why| ToolError::Binary {
@@ -240,10 +269,11 @@ pub(super) fn read_current(
 
 /// The target file as (lossy) text, or `None` when it does not exist.
 pub(super) fn read_current_lossy(
+    guard: &PathGuard,
     target: &Resolved,
     path: &str,
 ) -> Result<Option<String>, ToolError> {
-    Ok(read_current_bytes(target, path)?.map(|b| String::from_utf8_lossy(&b).into_owned()))
+    Ok(read_current_bytes(guard, target, path)?.map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
 
 /// Refuses when the file is not as it was when the proposal was made.
@@ -262,18 +292,23 @@ pub(super) fn check_drift(p: &Proposal, current: Option<&[u8]>) -> Result<(), To
     })
 }
 
-/// Copies the target to `.goshi/backups/<path>.<timestamp>` and returns that path (relative).
-pub(super) fn backup(guard: &PathGuard, target: &Resolved) -> Result<String, ToolError> {
+/// A free backup name for the target: `.goshi/backups/<path>.<timestamp>` (relative to the
+/// root), with its directory opened (created when missing).
+pub(super) fn backup_slot(guard: &PathGuard, rel: &str) -> Result<(Dir, String), ToolError> {
     let stamp: String = now_rfc3339()
         .chars()
         .filter(|c| *c != '-' && *c != ':')
         .collect();
-    let rel_path = Path::new(&target.rel);
-    let parent = Path::new(BACKUPS_DIR).join(rel_path.parent().unwrap_or(Path::new("")));
-    make_real_dirs(guard.root(), &parent, BACKUPS_DIR)?;
-    let base = format!("{BACKUPS_DIR}/{}.{stamp}", target.rel);
+    let (parent, name) = beneath::split(rel);
+    let dir_rel = if parent == "." {
+        BACKUPS_DIR.to_string()
+    } else {
+        format!("{BACKUPS_DIR}/{parent}")
+    };
+    let dir = real_dirs(guard, &dir_rel, BACKUPS_DIR)?;
+    let base = format!("{name}.{stamp}");
     // Two backups in the same second get distinct names.
-    let rel = (0..100)
+    let file = (0..100)
         .map(|n| {
             if n == 0 {
                 base.clone()
@@ -281,9 +316,17 @@ pub(super) fn backup(guard: &PathGuard, target: &Resolved) -> Result<String, Too
                 format!("{base}-{n}")
             }
         })
-        .find(|rel| fs::symlink_metadata(guard.root().join(rel)).is_err())
-        .ok_or_else(|| ToolError::refused(&target.rel, "too many backups in one second"))?;
-    let dest = guard.root().join(&rel);
-    fs::copy(&target.abs, &dest).map_err(|e| ToolError::io("back up", &target.rel, e))?;
-    Ok(rel)
+        .find(|f| beneath::lstat(&dir, f).is_err())
+        .ok_or_else(|| ToolError::refused(rel, "too many backups in one second"))?;
+    Ok((dir, format!("{dir_rel}/{file}")))
+}
+
+/// Writes `bytes` (the old content, as read and checked) to the backup `rel` atomically: a
+/// full disk leaves no partial backup behind.
+pub(super) fn write_backup(dir: &Dir, rel: &str, bytes: &[u8]) -> Result<(), ToolError> {
+    let (_, name) = beneath::split(rel);
+    let io_err = |e| ToolError::io("back up to", rel, e);
+    let mut file = AtomicFile::create(dir, name, &temp_name(name)).map_err(io_err)?;
+    file.write(bytes, None).map_err(io_err)?;
+    file.commit().map_err(io_err)
 }

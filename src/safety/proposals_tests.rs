@@ -1,4 +1,5 @@
 use super::*;
+use std::fs;
 use std::path::PathBuf;
 
 fn repo() -> (tempfile::TempDir, PathBuf) {
@@ -12,6 +13,7 @@ const APPLY: ApplyOptions = ApplyOptions {
     yes: true,
     dry_run: false,
     backup: false,
+    foreign: false,
 };
 
 fn root(d: &tempfile::TempDir) -> PathBuf {
@@ -172,6 +174,7 @@ fn preview_without_both_opt_ins_writes_nothing() {
             yes,
             dry_run,
             backup: true,
+            foreign: false,
         };
         match apply(d.path(), &id, opts).unwrap() {
             ApplyOutcome::Preview { diff, proposal } => {
@@ -191,7 +194,8 @@ fn preview_without_both_opt_ins_writes_nothing() {
         ApplyOptions {
             yes: false,
             dry_run: true,
-            backup: false
+            backup: false,
+            foreign: false,
         }
         .missing_flags(),
         ["--yes", "--dry-run=false"]
@@ -280,6 +284,7 @@ fn backup_copies_the_old_file_first() {
     fs::write(d.path().join("src/lib.rs"), "old\n").unwrap();
     let opts = ApplyOptions {
         backup: true,
+        foreign: false,
         ..APPLY
     };
     let id = create(&ctx, "src/lib.rs", "new\n").unwrap().proposal.id;

@@ -45,14 +45,16 @@ pub fn cap_bytes(s: &str, max_bytes: usize) -> (&str, bool) {
     (&s[..end], true)
 }
 
-/// How much of a file [`sniff_binary`] looks at.
+/// How much of a file [`sniff_binary`] checks for valid UTF-8.
 pub const SNIFF_LEN: usize = 8 * 1024;
 
-/// Why the start of `bytes` looks binary, if it does. `more` says the data continues past
-/// `bytes`, so a character cut at the end of the sniffed window is not an error.
+/// Why `bytes` look binary, if they do: a NUL byte anywhere (all of `bytes` is checked, so a
+/// file that turns binary past its first KiB is still caught), or invalid UTF-8 in the first
+/// [`SNIFF_LEN`] bytes. `more` says the data continues past `bytes`, so a character cut at the
+/// end of the window is not an error.
 pub fn sniff_binary(bytes: &[u8], more: bool) -> Option<&'static str> {
     let window = &bytes[..bytes.len().min(SNIFF_LEN)];
-    if window.contains(&0) {
+    if memchr::memchr(0, bytes).is_some() {
         return Some("it contains NUL bytes");
     }
     match std::str::from_utf8(window) {
@@ -81,6 +83,14 @@ mod tests {
         assert_eq!(one_line("a\nb\x1b", 10), "a\\nb\\x1b");
         assert_eq!(one_line("\u{202e}abc", 2), "\\u{202e}a…");
         assert_eq!(one_line("héllo", 2), "hé…");
+    }
+
+    #[test]
+    fn a_nul_byte_anywhere_is_binary() {
+        let mut late = vec![b'a'; 100 * 1024];
+        assert_eq!(sniff_binary(&late, false), None);
+        late.push(0);
+        assert_eq!(sniff_binary(&late, false), Some("it contains NUL bytes"));
     }
 
     #[test]

@@ -135,6 +135,10 @@ impl StreamEscaper {
 
     /// The safe form of `chunk`, ready to write; may hold back a trailing `\r`.
     pub fn push(&mut self, chunk: &str) -> String {
+        if chunk.is_empty() {
+            // An empty piece says nothing about a held `\r`: keep holding it.
+            return String::new();
+        }
         let mut out = String::with_capacity(chunk.len() + 4);
         let mut chars = chunk.chars().peekable();
         if self.pending_cr {
@@ -236,6 +240,13 @@ mod tests {
         let mut s = StreamEscaper::new(Mode::Text);
         let out = [s.push("ok \x1b"), s.push("]52;c;"), s.push("eA==\x07 done")].concat();
         assert_eq!(out, "ok \\x1b]52;c;eA==\\x07 done");
+    }
+
+    #[test]
+    fn an_empty_piece_keeps_a_held_carriage_return() {
+        let mut s = StreamEscaper::new(Mode::Text);
+        let out = [s.push("a\r"), s.push(""), s.push("\nb"), s.finish()].concat();
+        assert_eq!(out, "a\r\nb");
     }
 
     proptest! {

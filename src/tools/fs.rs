@@ -10,7 +10,10 @@ use std::io::Read;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use cap_std::fs::{Dir, DirEntry};
+
 use super::{ToolContext, ToolOutput};
+use crate::safety::beneath;
 use crate::safety::path_guard::{PathGuard, Resolved};
 use crate::safety::{proposals, ToolError};
 use crate::text::{cap_bytes, human_size, one_line, sniff_binary};
@@ -154,17 +157,25 @@ pub fn list(guard: &PathGuard, path: &str) -> Result<Listing, ToolError> {
 /// [`list`] with a custom cap (tests use a small one).
 pub(crate) fn list_capped(guard: &PathGuard, path: &str, cap: usize) -> Result<Listing, ToolError> {
     let r = guard.existing(path)?;
-    let meta = fs::metadata(&r.abs).map_err(|e| ToolError::io("list", path, e))?;
-    if meta.is_file() {
-        return Err(ToolError::NotADirectory { path: path.into() });
+    let io_err = |e| ToolError::io("list", path, e);
+    if r.rel != "." {
+        let (parent, name) = beneath::split(&r.rel);
+        let parent = beneath::open_dir(guard.dir(), parent).map_err(io_err)?;
+        let meta = beneath::lstat(&parent, name).map_err(io_err)?;
+        if meta.is_file() {
+            return Err(ToolError::NotADirectory { path: path.into() });
+        }
+        if !meta.is_dir() {
+            return Err(ToolError::NotARegularFile { path: path.into() });
+        }
     }
-    if !meta.is_dir() {
-        return Err(ToolError::NotARegularFile { path: path.into() });
-    }
+    // Opened through the root handle without following links: a directory swapped for a
+    // link to outside after the check fails here instead of being listed.
+    let dir = beneath::open_dir(guard.dir(), &r.rel).map_err(io_err)?;
     let at_root = r.rel == ".";
     let mut found = Vec::new();
-    for item in fs::read_dir(&r.abs).map_err(|e| ToolError::io("list", path, e))? {
-        let item = item.map_err(|e| ToolError::io("list", path, e))?;
+    for item in dir.entries().map_err(io_err)? {
+        let item = item.map_err(io_err)?;
         let name = item.file_name().to_string_lossy().into_owned();
         if at_root && HIDDEN_AT_ROOT.iter().any(|h| name.eq_ignore_ascii_case(h)) {
             continue;
@@ -177,7 +188,7 @@ pub(crate) fn list_capped(guard: &PathGuard, path: &str, cap: usize) -> Result<L
     let entries = found
         .into_iter()
         .take(cap)
-        .map(|(name, item)| describe(name, &item))
+        .map(|(name, item)| describe(&dir, name, &item))
         .collect();
     Ok(Listing {
         rel: r.rel,
@@ -187,9 +198,9 @@ pub(crate) fn list_capped(guard: &PathGuard, path: &str, cap: usize) -> Result<L
 }
 
 /// Kind, size and link target of one entry, without following symlinks.
-fn describe(name: String, item: &fs::DirEntry) -> Entry {
+fn describe(dir: &Dir, name: String, item: &DirEntry) -> Entry {
     let meta = item.metadata().ok();
-    let ft = meta.as_ref().map(fs::Metadata::file_type);
+    let ft = meta.as_ref().map(cap_std::fs::Metadata::file_type);
     let kind = match ft {
         Some(t) if t.is_symlink() => EntryKind::Symlink,
         Some(t) if t.is_dir() => EntryKind::Dir,
@@ -201,7 +212,8 @@ fn describe(name: String, item: &fs::DirEntry) -> Entry {
         _ => None,
     };
     let link_target = match kind {
-        EntryKind::Symlink => fs::read_link(item.path())
+        EntryKind::Symlink => dir
+            .read_link_contents(item.file_name())
             .ok()
             .map(|t| t.to_string_lossy().into_owned()),
         _ => None,
@@ -276,8 +288,11 @@ pub(crate) fn read_capped(
     cap: usize,
 ) -> Result<TextFile, ToolError> {
     let r = guard.existing(path)?;
-    let size = check_regular_file(&r, path)?;
-    let file = fs::File::open(&r.abs).map_err(|e| ToolError::io("read", path, e))?;
+    let file = open_regular_file(guard, &r, path, "read")?;
+    let size = file
+        .metadata()
+        .map_err(|e| ToolError::io("read", path, e))?
+        .len();
     let mut buf = Vec::new();
     // One byte past the cap tells whether there is more.
     file.take(cap as u64 + 1)
@@ -315,9 +330,18 @@ pub(crate) fn read_capped(
     })
 }
 
-/// The size of a regular file, or why it is not one.
-pub(crate) fn check_regular_file(r: &Resolved, path: &str) -> Result<u64, ToolError> {
-    let meta = fs::metadata(&r.abs).map_err(|e| ToolError::io("read", path, e))?;
+/// Opens the resolved regular file `r` for reading through the root handle (no symbolic link
+/// followed), or says why it is not one.
+pub(crate) fn open_regular_file(
+    guard: &PathGuard,
+    r: &Resolved,
+    path: &str,
+    action: &'static str,
+) -> Result<fs::File, ToolError> {
+    let io_err = |e| ToolError::io(action, path, e);
+    let (parent, name) = beneath::split(&r.rel);
+    let dir = beneath::open_dir(guard.dir(), parent).map_err(io_err)?;
+    let meta = beneath::lstat(&dir, name).map_err(io_err)?;
     if meta.is_dir() {
         return Err(ToolError::IsADirectory { path: path.into() });
     }
@@ -325,7 +349,7 @@ pub(crate) fn check_regular_file(r: &Resolved, path: &str) -> Result<u64, ToolEr
         // Opening a FIFO would block; devices are never what the user meant.
         return Err(ToolError::NotARegularFile { path: path.into() });
     }
-    Ok(meta.len())
+    beneath::open_read(&dir, name).map_err(io_err)
 }
 
 /// `fs.list`: an empty path means the root, since models often send one.

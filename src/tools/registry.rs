@@ -21,9 +21,9 @@ use crate::text::one_line;
 /// Longest argument summary, in characters.
 const SUMMARY_CHARS: usize = 120;
 
-type Runner = Box<dyn Fn(&str, &ToolContext) -> Result<ToolOutput, ToolError> + Send + Sync>;
+type Runner = Box<dyn Fn(Value, &ToolContext) -> Result<ToolOutput, ToolError> + Send + Sync>;
 type Validator = Box<dyn Fn(&str) -> Result<(), ToolError> + Send + Sync>;
-type Summarizer = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+type Summarizer = Box<dyn Fn(&Value) -> Option<String> + Send + Sync>;
 
 /// One registered tool.
 struct ToolSpec {
@@ -112,7 +112,19 @@ impl Registry {
         ctx: &ToolContext,
     ) -> Result<ToolOutput, ToolError> {
         let tool = self.find(name).ok_or_else(|| self.unknown(name))?;
-        (tool.run)(arguments_json, ctx)
+        (tool.run)(parse_json(name, arguments_json)?, ctx)
+    }
+
+    /// [`Registry::run`] with arguments already parsed as JSON (the chat loop parses each
+    /// call's arguments once). Permissions are not checked here.
+    pub fn run_value(
+        &self,
+        name: &str,
+        arguments: Value,
+        ctx: &ToolContext,
+    ) -> Result<ToolOutput, ToolError> {
+        let tool = self.find(name).ok_or_else(|| self.unknown(name))?;
+        (tool.run)(arguments, ctx)
     }
 
     /// Checks `arguments_json` against the tool's arguments without running anything.
@@ -124,8 +136,21 @@ impl Registry {
     /// A short, single-line description of a call's arguments for status lines and the audit
     /// log, e.g. the path. Never fails: invalid arguments still give a best-effort summary.
     pub fn summarize_args(&self, name: &str, arguments_json: &str) -> String {
-        let typed = self.find(name).and_then(|t| (t.summarize)(arguments_json));
-        let text = typed.unwrap_or_else(|| fallback_summary(arguments_json));
+        let text = arguments_json.trim();
+        let value = if text.is_empty() {
+            // Like parse_args: no text is an empty object.
+            Some(Value::Object(Map::new()))
+        } else {
+            serde_json::from_str::<Value>(text).ok()
+        };
+        self.summarize_value(name, value.as_ref())
+    }
+
+    /// [`Registry::summarize_args`] for arguments already parsed as JSON (`None`: the text
+    /// was not JSON).
+    pub fn summarize_value(&self, name: &str, arguments: Option<&Value>) -> String {
+        let typed = arguments.and_then(|v| self.find(name).and_then(|t| (t.summarize)(v)));
+        let text = typed.unwrap_or_else(|| fallback_summary(arguments));
         one_line(&text, SUMMARY_CHARS)
     }
 
@@ -154,9 +179,16 @@ fn spec<A: DeserializeOwned + JsonSchema + 'static>(
         description,
         capability,
         parameters: schema_of::<A>(),
-        run: Box::new(move |args, ctx| handler(parse_args::<A>(name, args)?, ctx)),
+        run: Box::new(move |args, ctx| handler(from_value::<A>(name, args)?, ctx)),
         validate: Box::new(move |args| parse_args::<A>(name, args).map(drop)),
-        summarize: Box::new(move |args| parse_args::<A>(name, args).ok().map(|a| summarize(&a))),
+        summarize: Box::new(move |args| {
+            // Borrowed, not cloned: fs.write's content may be large.
+            let typed = args
+                .is_object()
+                .then(|| A::deserialize(args).ok())
+                .flatten();
+            typed.map(|a| summarize(&a))
+        }),
     }
 }
 
@@ -183,21 +215,37 @@ pub fn schema_of<A: JsonSchema>() -> Value {
 
 /// Parses a tool's arguments, naming the offending field on failure.
 pub fn parse_args<A: DeserializeOwned>(tool: &str, arguments_json: &str) -> Result<A, ToolError> {
-    let invalid = |detail: String| ToolError::InvalidArguments {
+    from_value(tool, parse_json(tool, arguments_json)?)
+}
+
+fn invalid(tool: &str, detail: String) -> ToolError {
+    ToolError::InvalidArguments {
         tool: tool.to_string(),
         detail,
-    };
+    }
+}
+
+/// The arguments text as JSON (any kind; an empty text is `{}`).
+fn parse_json(tool: &str, arguments_json: &str) -> Result<Value, ToolError> {
     // Some models send nothing for "no arguments"; that is an empty object.
     let text = match arguments_json.trim() {
         "" => "{}",
         t => t,
     };
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        invalid(format!(
-            "the arguments are not valid JSON ({e}); send a JSON object such as \
-             {{\"path\": \"README.md\"}}"
-        ))
-    })?;
+    serde_json::from_str(text).map_err(|e| {
+        invalid(
+            tool,
+            format!(
+                "the arguments are not valid JSON ({e}); send a JSON object such as \
+                 {{\"path\": \"README.md\"}}"
+            ),
+        )
+    })
+}
+
+/// Parsed arguments as the tool's argument type, naming the offending field on failure.
+fn from_value<A: DeserializeOwned>(tool: &str, value: Value) -> Result<A, ToolError> {
+    let invalid = |detail: String| invalid(tool, detail);
     if !value.is_object() {
         return Err(invalid(format!(
             "the arguments must be a JSON object, not {}",
@@ -236,9 +284,8 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 /// The `path` field if there is one, else a generic note.
-fn fallback_summary(arguments_json: &str) -> String {
-    serde_json::from_str::<Value>(arguments_json)
-        .ok()
+fn fallback_summary(arguments: Option<&Value>) -> String {
+    arguments
         .and_then(|v| v.get("path").and_then(Value::as_str).map(str::to_string))
         .unwrap_or_else(|| "(invalid arguments)".to_string())
 }

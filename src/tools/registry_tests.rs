@@ -211,6 +211,22 @@ fn summarize_args_is_short_and_safe() {
 }
 
 #[test]
+fn parsed_arguments_give_the_same_summaries_and_results() {
+    let (_d, ctx) = ctx();
+    let reg = Registry::builtin();
+    let v = serde_json::json!({"path": "README.md"});
+    assert_eq!(reg.summarize_value("fs.read", Some(&v)), "README.md");
+    assert_eq!(reg.summarize_value("fs.read", None), "(invalid arguments)");
+    let by_text = reg.run("fs.read", r#"{"path":"README.md"}"#, &ctx).unwrap();
+    let by_value = reg.run_value("fs.read", v, &ctx).unwrap();
+    assert_eq!(by_text.content, by_value.content);
+    let e = reg
+        .run_value("fs.read", serde_json::json!({"path": 3}), &ctx)
+        .unwrap_err();
+    assert!(e.to_string().contains("field \"path\""), "{e}");
+}
+
+#[test]
 fn tool_errors_pass_through() {
     let (_d, ctx) = ctx();
     let reg = Registry::builtin();

@@ -17,6 +17,12 @@ mod config_cli;
 mod doctor_cli;
 mod fake_server_selftest;
 mod fs_cli;
+#[cfg(unix)]
+mod fs_hardening;
+#[cfg(unix)]
+mod fs_leftovers;
+#[cfg(target_os = "linux")]
+mod fs_race;
 mod interrupt_cli;
 mod models_cli;
 mod ollama_backend;

@@ -78,14 +78,12 @@ impl Store {
                 return Err((e, change(&mut state)));
             }
         };
-        let mut lock = fd_lock::RwLock::new(lock_file);
-        let _guard = match lock.write() {
-            Ok(g) => g,
-            Err(e) => {
-                let mut state = self.read();
-                return Err((e, change(&mut state)));
-            }
-        };
+        // Held until `lock_file` is dropped at the end of this function (closing the file
+        // releases the lock, also when the process dies).
+        if let Err(e) = lock_file.lock() {
+            let mut state = self.read();
+            return Err((e, change(&mut state)));
+        }
         let mut state = self.read();
         let before = state.clone();
         let value = change(&mut state);

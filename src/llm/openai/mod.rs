@@ -46,15 +46,3 @@ pub enum OpenAiApi {
     /// Always the Responses API.
     Responses,
 }
-
-impl OpenAiApi {
-    /// Parses `auto`, `chat` or `responses`.
-    pub fn parse(s: &str) -> Option<OpenAiApi> {
-        match s.trim() {
-            "auto" => Some(OpenAiApi::Auto),
-            "chat" => Some(OpenAiApi::Chat),
-            "responses" => Some(OpenAiApi::Responses),
-            _ => None,
-        }
-    }
-}

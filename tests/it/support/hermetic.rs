@@ -55,7 +55,8 @@ pub fn std_goshi_cmd_with_home(dir: &Path, home: &Path) -> std::process::Command
     }
     cmd.env("HOME", home)
         .env("XDG_CONFIG_HOME", home)
-        .env("XDG_CACHE_HOME", home);
+        .env("XDG_CACHE_HOME", home)
+        .env("XDG_DATA_HOME", home);
     cmd
 }
 
@@ -104,6 +105,14 @@ impl Sandbox {
     /// Writes `./goshi.yaml`.
     pub fn config(&self, yaml: &str) {
         self.write("goshi.yaml", yaml);
+    }
+
+    /// `goshi ARGS` in the working directory, hermetic, as a plain [`std::process::Command`]
+    /// (to spawn, kill or wrap it).
+    pub fn std_goshi(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std_goshi_cmd_with_home(self.path(), self.home.path());
+        cmd.args(args);
+        cmd
     }
 
     /// `goshi ARGS` in the working directory, hermetic.
