@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::hints;
 use super::terminal::{self, Screen, TerminalPrompter, TerminalUi};
 use crate::agent::{self, ChatSession, SessionConfig, TurnEnd, Ui};
 use crate::audit::{AuditLog, AuditSettings};
 use crate::config::{Config, ToolChoice};
-use crate::llm::backend::stderr_notifier;
 use crate::llm::{ErrorKind, LlmError, RequestOptions};
 use crate::safety::permissions::{Capability, Permissions, Prompter};
 use crate::selfmodel::SelfModel;
@@ -54,9 +54,9 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
     let prompt = read_prompt(args, stdin_tty, screen)?;
     let rt = super::runtime().ok_or(ExitCode::FAILURE)?;
     let selection = rt
-        .block_on(crate::provider::select(config, stderr_notifier()))
+        .block_on(crate::provider::select(config, hints::notifier(screen)))
         .map_err(|e| {
-            screen.error(&super::reliability::error_text(&e), None);
+            screen.error(&hints::error_text(&e), None);
             exit_code_for(&e)
         })?;
     screen.notice(&selection.describe());
@@ -226,10 +226,7 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
             ExitCode::FAILURE
         }
         TurnEnd::Failed(e) => {
-            ui.info(&format!(
-                "goshi: error: {}",
-                super::reliability::error_text(e)
-            ));
+            ui.info(&format!("goshi: error: {}", hints::error_text(e)));
             exit_code_for(e)
         }
     }

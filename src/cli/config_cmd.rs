@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::config::{Config, OpenAiApi};
-use crate::llm::backend::Notifier;
 use crate::llm::openai::lifecycle;
 
 /// `goshi config` subcommands.
@@ -51,8 +50,7 @@ pub fn protocol_line(config: &Config) -> String {
         .model
         .clone()
         .unwrap_or_else(|| lifecycle::default_model(&lifecycle::today()).0);
-    let quiet: Notifier = std::sync::Arc::new(|_: &str| {});
-    let backend = match crate::provider::transport(config, quiet) {
+    let backend = match crate::provider::transport(config, crate::llm::notice::quiet()) {
         Ok(t) => crate::provider::openai_backend(config, t),
         Err(e) => return format!("unknown ({e})"),
     };

@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::GlobalArgs;
 use crate::config::{self, Config, EnvVars, OpenAiServer};
-use crate::llm::backend::Notifier;
 use crate::provider::{self, Concrete, Selection};
 use crate::selfmodel::SelfModel;
 
@@ -123,7 +122,7 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
 
     let Some(rt) = super::runtime() else { return };
     // Notices during the checks (retries) would interleave with the report: collect nothing.
-    let quiet: Notifier = std::sync::Arc::new(|_: &str| {});
+    let quiet = crate::llm::notice::quiet();
     // A check should answer at once: no retries with backoff for an unreachable server.
     let mut c = c.clone();
     c.llm.retry.max_retries = 0;
@@ -135,7 +134,7 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
                 "provider",
                 Level::Fail,
                 e.message.clone(),
-                e.hint.as_deref(),
+                super::hints::hint(&e).as_deref(),
             ));
             return;
         }
@@ -197,7 +196,7 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
                     crate::config::display_url(&sel.base_url),
                     e.message
                 ),
-                e.hint.as_deref(),
+                super::hints::hint(&e).as_deref(),
             ));
             return;
         }

@@ -9,14 +9,17 @@ mod config_cmd;
 mod doctor;
 pub mod fs_cmd;
 mod fs_review;
+pub mod hints;
 mod models_cmd;
 pub mod reliability;
+mod shell;
 pub mod terminal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
 
 use crate::config::{self, Config, EnvVars, Overrides};
 use terminal::Screen;
@@ -35,23 +38,25 @@ pub struct Cli {
     command: Command,
 }
 
-/// Flags every command accepts, before or after the subcommand.
+/// Flags every command accepts, before or after the subcommand. Listed under their own
+/// heading in every `--help`, after the command's own options.
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Configuration file (default: ./goshi.yaml, then the user config dir)
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Model provider: ollama, openai or auto
-    #[arg(long, global = true, value_name = "P")]
+    #[arg(long, global = true, value_name = "P", add = ArgValueCandidates::new(|| candidates(&["ollama", "openai", "auto"])))]
     pub provider: Option<String>,
     /// Model name (overrides llm.model and GOSHI_MODEL)
-    #[arg(long, global = true, value_name = "M")]
+    #[arg(long, global = true, value_name = "M", add = ArgValueCompleter::new(shell::complete_model))]
     pub model: Option<String>,
     /// Server base URL for the chosen provider (e.g. http://127.0.0.1:8080/v1)
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
     /// OpenAI wire protocol: chat, responses or auto
-    #[arg(long, global = true, value_name = "API")]
+    #[arg(long, global = true, value_name = "API", add = ArgValueCandidates::new(|| candidates(&["chat", "responses", "auto"])))]
     pub api: Option<String>,
     /// More diagnostics on stderr (repeat for more)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -80,10 +85,23 @@ enum Command {
     },
     /// Print goshi's version
     Version,
+    /// Print a shell's completion script (bash, zsh, fish, powershell)
+    Completions(shell::CompletionsArgs),
+    /// Print goshi's manual page (roff; e.g. goshi man > goshi.1)
+    Man,
+}
+
+/// Completion candidates for a flag with a fixed set of values.
+fn candidates(values: &[&str]) -> Vec<clap_complete::engine::CompletionCandidate> {
+    values
+        .iter()
+        .map(|v| clap_complete::engine::CompletionCandidate::new(*v))
+        .collect()
 }
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
+    shell::complete_if_asked();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -100,6 +118,8 @@ pub fn main() -> ExitCode {
                 Err(_) => ExitCode::FAILURE,
             }
         }
+        Command::Completions(args) => shell::completions(args),
+        Command::Man => shell::man(),
         Command::Chat(args) => with_config(&cli.global, |c| chat::run(args, c)),
         Command::Fs { cmd } => with_config(&cli.global, |c| {
             fs_cmd::run(

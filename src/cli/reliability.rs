@@ -1,12 +1,12 @@
-//! The CLI's side of retries, timeouts and the circuit breaker: wrapping the chosen
-//! backend, rendering these errors, and the circuits' state for `goshi doctor`.
+//! The CLI's side of timeouts and the circuit breaker: wrapping the chosen backend, and
+//! the circuits' state for `goshi doctor`.
 
 use std::sync::Arc;
 
 use crate::config::Config;
 use crate::llm::circuit::{self, Circuit, CircuitBackend, CircuitSettings, Phase, Store};
 use crate::llm::deadline::DeadlineBackend;
-use crate::llm::{Backend, ErrorKind, LlmError};
+use crate::llm::Backend;
 use crate::provider::Selection;
 
 /// The breaker's settings from the configuration.
@@ -42,21 +42,6 @@ pub fn guard(selection: &Selection, config: &Config, no_circuit: bool) -> Arc<dy
             ),
         )),
         None => backend,
-    }
-}
-
-/// An LLM error as the CLI prints it after `goshi: error: `. A connection failure is one
-/// line (what was tried, the cause, what to do; `-v` logs the full chain); an open circuit
-/// says how to send anyway.
-pub fn error_text(e: &LlmError) -> String {
-    match (e.kind, &e.hint) {
-        (ErrorKind::Connect, Some(hint)) if e.server_message.is_none() => {
-            format!("{}; {hint}", e.message)
-        }
-        (ErrorKind::CircuitOpen, _) => format!(
-            "{e}\n  hint: pass --no-circuit to send anyway; `goshi doctor` shows each circuit"
-        ),
-        _ => e.to_string(),
     }
 }
 

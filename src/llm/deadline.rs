@@ -9,6 +9,7 @@ use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use tokio::time::Instant;
 
+use super::advice::Advice;
 use super::backend::{Backend, EventStream};
 use super::error::{ErrorKind, LlmError};
 use super::types::ChatRequest;
@@ -35,7 +36,7 @@ pub fn total_timeout_error(total: Duration) -> LlmError {
             total.as_secs_f64()
         ),
     )
-    .with_hint("raise or remove llm.total_timeout in goshi.yaml if long answers are expected")
+    .with_advice(Advice::RaiseTotalTimeout)
 }
 
 impl Backend for DeadlineBackend {

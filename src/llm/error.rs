@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::advice::{Advice, Setting};
+
 /// What kind of failure happened; decides retries and exit behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -55,8 +57,13 @@ pub struct LlmError {
     pub code: Option<String>,
     /// The request parameter the server complained about.
     pub param: Option<String>,
-    /// What to do about it.
+    /// What to do about it, in words that fit any program (no program's settings or
+    /// commands). When `advice` is set, this is its neutral wording.
     pub hint: Option<String>,
+    /// What to do about it, as a situation the embedding program words in its own
+    /// vocabulary (where the setting that matters is set); see [`Advice`]. Boxed: it is
+    /// rare, and errors travel by value through every `Result`.
+    pub advice: Option<Box<Advice>>,
     /// How long the server asked us to wait before retrying.
     pub retry_after: Option<Duration>,
 }
@@ -72,14 +79,33 @@ impl LlmError {
             code: None,
             param: None,
             hint: None,
+            advice: None,
             retry_after: None,
         }
     }
 
-    /// Adds a hint (what to do).
+    /// Adds a hint (what to do) in neutral words; it replaces any earlier advice.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self.advice = None;
         self
+    }
+
+    /// Adds structured advice (what to do); the hint becomes its neutral wording.
+    pub fn with_advice(mut self, advice: Advice) -> Self {
+        self.set_advice(advice);
+        self
+    }
+
+    /// Replaces the advice (and the hint, with its neutral wording).
+    pub fn set_advice(&mut self, advice: Advice) {
+        self.hint = Some(advice.to_string());
+        self.advice = Some(Box::new(advice));
+    }
+
+    /// The setting that matters for this failure, when one does.
+    pub fn setting(&self) -> Option<Setting> {
+        self.advice.as_deref().and_then(Advice::setting)
     }
 
     /// Adds the HTTP status.

@@ -8,17 +8,19 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use reqwest::header::HeaderMap;
 
-use super::backend::{Notifier, MAX_EVENT_BYTES};
+use super::advice::Advice;
+use super::backend::MAX_EVENT_BYTES;
 use super::error::{ErrorKind, LlmError};
 use super::net_error::{request_error, request_timeout_error, ConnectCause};
+use super::notice::{Notice, Notifier};
 use super::retry::{parse_retry_after, RetryPolicy, LOOPBACK_REFUSED_DELAY};
 
 /// How a provider turns an unsuccessful HTTP answer into an error with its own hints.
 pub trait ErrorMapper: Send + Sync {
     /// Builds the error for a non-2xx answer from its status, headers and body text.
     fn status_error(&self, status: u16, headers: &HeaderMap, body: &str) -> LlmError;
-    /// What to tell the user when `url` cannot be reached at all.
-    fn connect_hint(&self, url: &str) -> String;
+    /// What to advise when `url` cannot be reached at all.
+    fn connect_advice(&self, url: &str) -> Advice;
 }
 
 /// The shared HTTP client with goshi's timeout and retry rules.
@@ -86,9 +88,9 @@ impl Transport {
         &self.client
     }
 
-    /// Says something to the user.
-    pub fn notify(&self, msg: &str) {
-        (self.notify)(msg)
+    /// Hands a notice to the caller's notifier.
+    pub fn notify(&self, notice: Notice) {
+        (self.notify)(&notice)
     }
 
     /// The notifier.
@@ -153,11 +155,12 @@ impl Transport {
                     Some(s) => format!("HTTP {s}"),
                     None => err.message.clone(),
                 };
-                self.notify(&format!(
-                    "{why}; retrying in {:.1}s (attempt {attempt} of {})",
-                    wait.as_secs_f64(),
-                    self.retry.max_retries
-                ));
+                self.notify(Notice::Retrying {
+                    why,
+                    wait,
+                    attempt,
+                    max: self.retry.max_retries,
+                });
             }
             tokio::time::sleep(wait).await;
         }
@@ -270,7 +273,7 @@ impl Transport {
                             self.timeout.as_secs_f64()
                         ),
                     )
-                    .with_hint("raise llm.request_timeout in goshi.yaml if the model is just slow"))
+                    .with_advice(Advice::RaiseTimeout))
                 }
             }
         }
@@ -305,7 +308,7 @@ impl Transport {
                             timeout.as_secs_f64()
                         ),
                     )
-                    .with_hint("raise llm.request_timeout in goshi.yaml if the model is just slow")),
+                    .with_advice(Advice::RaiseTimeout)),
                     None,
                 )),
             }
@@ -341,11 +344,7 @@ fn come_back_later(mut err: LlmError, max_delay: Duration) -> LlmError {
         wait.as_secs_f64().ceil(),
         at.trim_end_matches('Z').replace('T', " ")
     );
-    err.hint = Some(format!(
-        "try again after that; goshi itself waits at most llm.retry.max_delay ({}s)",
-        max_delay.as_secs_f64()
-    ));
-    err
+    err.with_advice(Advice::ComeBackLater { max_delay })
 }
 
 /// The retries of one request used up `llm.retry.max_elapsed`.

@@ -6,6 +6,7 @@
 use std::io;
 use std::time::Duration;
 
+use super::advice::Advice;
 use super::error::{ErrorKind, LlmError};
 use super::http::{chain, ErrorMapper};
 
@@ -118,7 +119,7 @@ pub fn request_timeout_error(url: &str, timeout: Duration) -> LlmError {
             timeout.as_secs_f64()
         ),
     )
-    .with_hint("check that the server is up, or raise llm.request_timeout in goshi.yaml")
+    .with_advice(Advice::ServerUpOrTimeout)
 }
 
 /// The error for a request reqwest could not complete: a malformed address, a connection
@@ -139,11 +140,7 @@ pub fn request_error(
             ErrorKind::BadRequest,
             format!("cannot send a request to {url}: {}", chain(e)),
         )
-        .with_hint(
-            "the server address must be a full URL such as http://127.0.0.1:11434 or \
-             https://api.openai.com/v1; check OLLAMA_HOST / llm.local.url, or \
-             OPENAI_BASE_URL / llm.openai.base_url",
-        );
+        .with_advice(Advice::FullUrl);
     }
     if e.is_connect() && e.is_timeout() {
         return LlmError::new(
@@ -153,10 +150,9 @@ pub fn request_error(
                 connect_timeout.as_secs_f64()
             ),
         )
-        .with_hint(format!(
-            "{}; or raise llm.connect_timeout in goshi.yaml",
-            mapper.connect_hint(url)
-        ));
+        .with_advice(Advice::RaiseConnectTimeout(Box::new(
+            mapper.connect_advice(url),
+        )));
     }
     if e.is_timeout() {
         return request_timeout_error(url, request_timeout);
@@ -166,7 +162,7 @@ pub fn request_error(
         ErrorKind::Connect,
         format!("could not connect to {url}: {words}"),
     )
-    .with_hint(mapper.connect_hint(url))
+    .with_advice(mapper.connect_advice(url))
 }
 
 #[cfg(test)]

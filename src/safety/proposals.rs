@@ -241,10 +241,15 @@ pub fn diff(root: &Path, proposal: &Proposal) -> Result<String, ToolError> {
 
 /// The unified diff between `old` (`None`: the file does not exist) and `new` for `path`.
 pub fn unified_diff(path: &str, old: Option<&str>, new: &str) -> String {
+    // Lines end at `\n` only: similar's own line splitting also ends a line at a lone `\r`,
+    // which would cut `echo x # \r<escape codes>` in two and print both halves on one line.
+    let old_lines: Vec<&str> = old.unwrap_or("").split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
     let diff = TextDiff::configure()
         // Pathological inputs fall back to a coarser (still correct) diff instead of hanging.
         .timeout(Duration::from_secs(2))
-        .diff_lines(old.unwrap_or(""), new);
+        .newline_terminated(true)
+        .diff_slices(&old_lines, &new_lines);
     let a = if old.is_some() {
         format!("a/{path}")
     } else {

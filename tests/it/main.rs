@@ -24,6 +24,7 @@ mod fs_leftovers;
 #[cfg(target_os = "linux")]
 mod fs_race;
 mod interrupt_cli;
+mod layering;
 mod models_cli;
 mod ollama_backend;
 mod openai_chat;
@@ -36,3 +37,4 @@ mod proxy_cli;
 mod real_server;
 mod real_server_tools;
 mod retry_cli;
+mod shell_cli;

@@ -35,7 +35,9 @@ fn backend(
     retries: u32,
 ) -> OpenAiBackend {
     let sink = notes.clone();
-    let notifier: Notifier = Arc::new(move |m: &str| sink.lock().unwrap().push(m.to_string()));
+    let notifier: Notifier = Arc::new(move |n: &goshi::llm::Notice| {
+        sink.lock().unwrap().push(goshi::cli::hints::notice_text(n))
+    });
     let transport = Transport::new(Duration::from_secs(5), retries, notifier).unwrap();
     OpenAiBackend::new(
         OpenAiSettings {
@@ -577,7 +579,10 @@ async fn chat_setting_never_switches() {
     f.reply(CHAT, Reply::json(400, refusal));
     let req = hello();
     let e = b.stream(&req).await.err().unwrap();
-    assert!(e.to_string().contains("llm.openai.api: auto"), "{e}");
+    assert!(
+        goshi::cli::hints::error_text(&e).contains("llm.openai.api: auto"),
+        "{e}"
+    );
     assert!(f.server.requests_to(RESPONSES).is_empty());
 }
 

@@ -18,6 +18,7 @@ use futures_util::StreamExt;
 pub use state::{Admission, CircuitSettings, Entry, Outcome, Phase};
 pub use store::Store;
 
+use super::advice::Advice;
 use super::backend::{Backend, EventStream};
 use super::error::{ErrorKind, LlmError};
 use super::types::ChatRequest;
@@ -179,6 +180,7 @@ impl Circuit {
                 self.settings.cooldown.as_secs_f64()
             ),
         )
+        .with_advice(Advice::CircuitOpen)
     }
 }
 

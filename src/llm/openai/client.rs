@@ -15,10 +15,12 @@ use super::responses::{self, remember, ResponsesStreamDecoder};
 use super::stream::{completion_events, ChatStreamDecoder};
 use super::tools::tool_choice_json;
 use super::{shutdown, MaxTokensField, OpenAiApi, OpenAiServer};
+use crate::llm::advice::Advice;
 use crate::llm::backend::{decode_stream, Backend, EventStream};
 use crate::llm::chat_wire::{messages_json, tools_json, Dialect};
 use crate::llm::error::{ErrorKind, LlmError};
 use crate::llm::http::Transport;
+use crate::llm::notice::Notice;
 use crate::llm::toolname::ToolNameMap;
 use crate::llm::types::ChatRequest;
 
@@ -115,7 +117,7 @@ impl OpenAiBackend {
                 let remembered = self.session().switched.contains(model)
                     || self.cache_root.as_ref().is_some_and(|root| {
                         remember::uses_responses(
-                            &remember::cache_file(root),
+                            &remember::cache(root),
                             &self.settings.base_url,
                             model,
                         )
@@ -135,13 +137,11 @@ impl OpenAiBackend {
             return;
         }
         if let Some(root) = &self.cache_root {
-            remember::store_responses(&remember::cache_file(root), &self.settings.base_url, model);
+            remember::store_responses(&remember::cache(root), &self.settings.base_url, model);
         }
-        self.transport.notify(&format!(
-            "{model} does not take function tools with reasoning_effort over Chat Completions; \
-             switching this model to the Responses API (remembered for later sessions; \
-             set llm.openai.api in goshi.yaml to choose yourself)"
-        ));
+        self.transport.notify(Notice::SwitchedToResponses {
+            model: model.to_string(),
+        });
     }
 
     /// The settings.
@@ -166,10 +166,7 @@ impl OpenAiBackend {
                 ErrorKind::MissingCredentials,
                 "OPENAI_API_KEY is not set, so goshi cannot talk to OpenAI",
             )
-            .with_hint(
-                "create a key at https://platform.openai.com/api-keys and run: export OPENAI_API_KEY=sk-...; \
-                 or use a local model with --provider ollama",
-            ));
+            .with_advice(Advice::MissingApiKey));
         }
         Ok(())
     }
@@ -273,8 +270,8 @@ impl OpenAiBackend {
             Some(d) => Some(d),
             None => self.fetch_shutdown_date(model, &today).await,
         };
-        if let Some(w) = lifecycle::status(model, &today, live).warning(model) {
-            self.transport.notify(&format!("warning: {w}"));
+        if let Some(n) = lifecycle::status(model, &today, live).notice(model) {
+            self.transport.notify(n);
         }
     }
 
@@ -337,18 +334,19 @@ impl OpenAiBackend {
             };
             s.token_field = Some(other);
             drop(s);
-            self.transport.notify(&format!(
-                "the server does not accept `{current}` for {model}; retrying with `{other}` \
-                 (set llm.openai.max_tokens_field: {other} in goshi.yaml to skip this)"
-            ));
+            self.transport.notify(Notice::TokenFieldSwitched {
+                model: model.to_string(),
+                refused: current,
+                instead: other,
+            });
             return true;
         }
         if DROPPABLE.contains(&param) && s.dropped.insert(param.to_string()) {
             drop(s);
-            self.transport.notify(&format!(
-                "the server does not accept `{param}` for {model}; retrying without it \
-                 (remove llm.{param} from goshi.yaml to skip this)"
-            ));
+            self.transport.notify(Notice::ParamDropped {
+                model: model.to_string(),
+                param: param.to_string(),
+            });
             return true;
         }
         false
@@ -423,9 +421,7 @@ impl OpenAiBackend {
             .await
             .map_err(|mut e| {
                 if e.kind == ErrorKind::NotFound && !self.is_openai() {
-                    e.hint = Some(format!(
-                        "this server may not offer the Responses API at {url}; set llm.openai.api: chat in goshi.yaml"
-                    ));
+                    e.set_advice(Advice::NoResponsesApi { url: url.clone() });
                 }
                 e
             })?;
@@ -488,7 +484,7 @@ impl OpenAiBackend {
         }
         let list: List = serde_json::from_str(&text).map_err(|e| {
             LlmError::protocol(format!("{url} did not answer with a model list ({e})"))
-                .with_hint("check that llm.openai.base_url ends in /v1")
+                .with_advice(Advice::BaseUrlLacksV1)
         })?;
         let mut ids: Vec<String> = list.data.into_iter().map(|e| e.id).collect();
         ids.sort();
@@ -499,10 +495,9 @@ impl OpenAiBackend {
     /// that wants the Responses API.
     fn explain(&self, mut err: LlmError, model: &str) -> LlmError {
         if self.settings.api == OpenAiApi::Chat && responses::wants_responses(&err) {
-            err.hint = Some(format!(
-                "{model} takes tools with reasoning_effort only over the Responses API: set \
-                 llm.openai.api: auto (or responses) in goshi.yaml, or leave llm.reasoning_effort unset"
-            ));
+            err.set_advice(Advice::ResponsesOnly {
+                model: model.to_string(),
+            });
         }
         if err.kind == ErrorKind::NotFound && self.is_openai() {
             let today = lifecycle::today();
@@ -513,9 +508,11 @@ impl OpenAiBackend {
                 replacement: Some(r),
             } = lifecycle::status(model, &today, live)
             {
-                err.hint = Some(format!(
-                    "{model} was shut down on {date}; use {r} instead (set llm.model, GOSHI_MODEL or --model)"
-                ));
+                err.set_advice(Advice::ModelShutDown {
+                    model: model.to_string(),
+                    date,
+                    replacement: r,
+                });
             }
         }
         err
@@ -579,7 +576,7 @@ fn body_kind(resp: &reqwest::Response, url: &str) -> Result<BodyKind, LlmError> 
         Err(LlmError::protocol(format!(
             "{url} answered with {ct}, not an event stream or JSON: this does not look like an OpenAI-compatible API"
         ))
-        .with_hint("check llm.openai.base_url / OPENAI_BASE_URL / --base-url (it usually ends in /v1)"))
+        .with_advice(Advice::CheckBaseUrl))
     }
 }
 
@@ -604,13 +601,13 @@ impl Backend for OpenAiBackend {
             match self.protocol_stream(request).await {
                 Err(e) if rejects_tools(&e) => {
                     self.session().no_tools.insert(request.model.clone());
-                    self.transport.notify(&format!(
-                        "model {} cannot call tools on this server ({}); continuing without tools. \
-                         To use goshi's file tools, pick a model with tool support (see `goshi models`) \
-                         or start the server with tool calling enabled (llama.cpp: --jinja)",
-                        request.model,
-                        e.server_message.as_deref().unwrap_or(&e.message)
-                    ));
+                    self.transport.notify(Notice::ToolsRejected {
+                        model: request.model.clone(),
+                        reason: e
+                            .server_message
+                            .clone()
+                            .unwrap_or_else(|| e.message.clone()),
+                    });
                     self.protocol_stream(&without_tools(request)).await
                 }
                 other => other,
