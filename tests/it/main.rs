@@ -35,6 +35,7 @@ mod openai_responses;
 mod openai_server_quirks;
 mod proxy_cli;
 mod real_server;
+mod real_server_circuit;
 mod real_server_tools;
 mod retry_cli;
 mod shell_cli;

@@ -88,6 +88,11 @@ impl Sandbox {
         self.dir.path()
     }
 
+    /// The home (also the XDG config and cache dir) goshi runs with.
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
     /// The working directory as goshi sees it (symlinks resolved).
     pub fn canonical_path(&self) -> PathBuf {
         self.path().canonicalize().unwrap()
