@@ -172,7 +172,9 @@ impl ChatSession {
     fn run_tool(&mut self, call: &ToolCall, ui: &mut dyn Ui) -> String {
         // Parsed once; the summary, the audit record and the tool all use this.
         let args = call.parse_arguments();
-        let summary = self.registry.summarize_value(&call.name, args.json());
+        let summary = self
+            .registry
+            .summarize_value(&call.name, args.json(), &self.tool_ctx);
         let logged = match args.json() {
             Some(v) => v.clone(),
             None => json!(call.arguments),

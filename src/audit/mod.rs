@@ -15,7 +15,7 @@
 //! [`retention`] prunes old sessions when a new one opens.
 
 pub mod reader;
-pub mod redact;
+pub use crate::text::redact;
 pub mod retention;
 pub mod style;
 mod writer;
@@ -199,6 +199,9 @@ pub struct AuditSettings {
     pub retention_days: Option<u64>,
     /// Keep at most this many session files, the new one included (checked at open).
     pub max_sessions: Option<usize>,
+    /// The repository: a `dir` inside it is created without following symbolic links, so a
+    /// `.goshi` link shipped in the repository cannot move the trail elsewhere.
+    pub repo_root: Option<PathBuf>,
 }
 
 impl Default for AuditSettings {
@@ -210,6 +213,7 @@ impl Default for AuditSettings {
             tool_arguments_style: ArgumentsStyle::Summaries,
             retention_days: None,
             max_sessions: None,
+            repo_root: None,
         }
     }
 }

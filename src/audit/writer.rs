@@ -72,7 +72,7 @@ impl AuditLog {
             return Err(AuditError::BadSessionId(session_id.to_string()));
         }
         let dir = &settings.dir;
-        create_dir(dir).map_err(|source| AuditError::CreateDir {
+        create_dir(dir, settings.repo_root.as_deref()).map_err(|source| AuditError::CreateDir {
             dir: dir.clone(),
             source,
         })?;
@@ -195,13 +195,21 @@ impl AuditLog {
     }
 }
 
-fn create_dir(dir: &Path) -> io::Result<()> {
+/// Creates the trail's directory, readable by the user alone (it holds what the model read
+/// and wrote). Inside the repository no symbolic link is followed on the way.
+fn create_dir(dir: &Path, repo_root: Option<&Path>) -> io::Result<()> {
+    let inside = repo_root.and_then(|r| Some((r, dir.strip_prefix(r).ok()?)));
+    if let Some((root, rel)) = inside.filter(|(_, rel)| {
+        rel.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+    }) {
+        return crate::persist::real_dirs::create_real_dirs(root, rel, 0o700).map(|_| ());
+    }
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::DirBuilderExt;
-        // The trail holds what the model read and wrote: only the user should see it.
         b.mode(0o700);
     }
     b.create(dir)

@@ -196,6 +196,7 @@ pub fn audit_settings(config: &Config) -> AuditSettings {
         tool_arguments_style: config.audit.tool_arguments_style.into(),
         retention_days: config.audit.retention_days,
         max_sessions: config.audit.max_sessions,
+        repo_root: Some(config.repo_root.clone()),
     }
 }
 

@@ -303,10 +303,11 @@ fn audit_dir(c: &Config) -> Check {
 }
 
 fn print(checks: &[Check], format: &str) {
+    use crate::text::sanitize;
     if format == "json" {
         let fails = checks.iter().filter(|c| c.status == Level::Fail).count();
         let v = serde_json::json!({"ok": fails == 0, "checks": checks});
-        println!("{v}");
+        println!("{}", sanitize::json(&v.to_string()));
         return;
     }
     for c in checks {
@@ -315,10 +316,11 @@ fn print(checks: &[Check], format: &str) {
             Level::Warn => "warn",
             Level::Fail => "FAIL",
         };
-        println!("[{tag}] {:<10} {}", c.check, c.detail);
+        // Details and fixes may quote a server: shown escaped.
+        println!("[{tag}] {:<10} {}", c.check, sanitize::text(&c.detail));
         if let Some(h) = &c.hint {
             if c.status != Level::Pass {
-                println!("       {:<10} fix: {h}", "");
+                println!("       {:<10} fix: {}", "", sanitize::text(h));
             }
         }
     }

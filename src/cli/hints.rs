@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::terminal::Screen;
 use crate::llm::{Advice, LlmError, Notice, Notifier};
+use crate::text::redact::mask_credentials;
 
 /// Where goshi is told Ollama's address.
 const OLLAMA_WHERE: &str = "set OLLAMA_HOST or llm.local.url to the Ollama server's address";
@@ -108,9 +109,10 @@ pub fn hint(err: &LlmError) -> Option<String> {
     }
 }
 
-/// `err` as goshi shows it: what happened, what the server said, and what to do. A
-/// connection failure is one line (what was tried, the cause in words, what to do; `-v`
-/// logs the full error chain).
+/// `err` as goshi shows it: what happened, what the server said (anything like a credential
+/// masked: a 401 body may echo the key), and what to do. The screen escapes what could drive
+/// the terminal. A connection failure is one line (what was tried, the cause in words, what
+/// to do; `-v` logs the full error chain).
 pub fn error_text(err: &LlmError) -> String {
     if err.kind == crate::llm::ErrorKind::Connect && err.server_message.is_none() {
         if let Some(h) = hint(err) {
@@ -119,9 +121,9 @@ pub fn error_text(err: &LlmError) -> String {
     }
     let mut out = err.message.clone();
     if let Some(msg) = &err.server_message {
-        out.push_str(&format!("\n  server said: {msg}"));
+        out.push_str(&format!("\n  server said: {}", mask_credentials(msg)));
         if let Some(code) = &err.code {
-            out.push_str(&format!(" (code: {code})"));
+            out.push_str(&format!(" (code: {})", mask_credentials(code)));
         }
     }
     if let Some(h) = hint(err) {
@@ -134,9 +136,10 @@ pub fn error_text(err: &LlmError) -> String {
 pub fn notice_text(notice: &Notice) -> String {
     match notice {
         Notice::ToolsRejected { model, reason } => format!(
-            "model {model} cannot call tools on this server ({reason}); continuing without tools. \
+            "model {model} cannot call tools on this server ({}); continuing without tools. \
              To use goshi's file tools, pick a model with tool support (see `goshi models`) \
-             or start the server with tool calling enabled (llama.cpp: --jinja)"
+             or start the server with tool calling enabled (llama.cpp: --jinja)",
+            mask_credentials(reason)
         ),
         Notice::SwitchedToResponses { model } => format!(
             "{model} does not take function tools with reasoning_effort over Chat Completions; \

@@ -34,7 +34,10 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
     let (sel, names) = match result {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("goshi: error: {}", hints::error_text(&e));
+            eprintln!(
+                "goshi: error: {}",
+                crate::text::sanitize::text(&hints::error_text(&e))
+            );
             // No provider or no key is a setup problem, as for `goshi chat`.
             return if e.kind == crate::llm::ErrorKind::MissingCredentials {
                 ExitCode::from(2)
@@ -52,7 +55,7 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
             "configured": sel.model,
             "models": names.iter().map(|n| json!({"name": n, "configured": is_configured(n)})).collect::<Vec<_>>(),
         });
-        println!("{v}");
+        println!("{}", crate::text::sanitize::json(&v.to_string()));
     } else {
         eprintln!(
             "{} models at {}:",
@@ -60,10 +63,12 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
             crate::config::display_url(&sel.base_url)
         );
         for n in &names {
+            // Model names come from the server.
+            let shown = crate::text::sanitize::line(n);
             if is_configured(n) {
-                println!("* {n}  (configured)");
+                println!("* {shown}  (configured)");
             } else {
-                println!("  {n}");
+                println!("  {shown}");
             }
         }
         if !names.iter().any(|n| is_configured(n)) {

@@ -113,42 +113,47 @@ pub fn find_config_file(
     if local.is_file() {
         return Ok(Some(local));
     }
-    Ok(dirs::config_dir()
-        .map(|d| d.join("goshi").join("goshi.yaml"))
-        .filter(|p| p.is_file()))
+    Ok(user_config_file())
 }
 
 /// Loads the effective configuration.
 pub fn load(overrides: &Overrides, env: &EnvVars) -> Result<Config, ConfigError> {
     let source = find_config_file(overrides, env)?;
-    let file = match &source {
+    let mut file = match &source {
         Some(path) => read_file(path)?,
         None => FileConfig::default(),
     };
     // A `./goshi.yaml` found in the working directory comes with whatever repository was
-    // cloned there, so it is not trusted with what only the user may decide.
+    // cloned there, so it is not trusted with what only the user may decide
+    // (see [`super::trust`]); for those keys the user's own config applies.
     let repo_local = overrides.config.is_none()
         && env.config.is_none()
         && source.as_deref() == Some(Path::new("goshi.yaml"));
+    let mut ignored = Vec::new();
+    if repo_local {
+        let user = match user_config_file() {
+            Some(p) => Some(read_file(&p)?),
+            None => None,
+        };
+        ignored = super::trust::restrict(&mut file, user);
+    }
     let mut config = resolve(file, source, overrides, env)?;
     if repo_local {
-        restrict_repo_local(&mut config)?;
+        config.warnings.extend(super::trust::warning(&ignored));
+        check_repo_local_root(&config)?;
     }
     Ok(config)
 }
 
-/// What a repository's own `goshi.yaml` may not do: grant permissions, or point the tools
-/// outside the repository.
-fn restrict_repo_local(config: &mut Config) -> Result<(), ConfigError> {
-    if config.safety.auto_confirm_permissions {
-        config.safety.auto_confirm_permissions = false;
-        config.warnings.push(
-            "ignoring safety.auto_confirm_permissions from ./goshi.yaml: a repository's own \
-             config cannot grant permissions; set it in your user config \
-             (~/.config/goshi/goshi.yaml) or pass --config FILE"
-                .to_string(),
-        );
-    }
+/// The user's own `goshi/goshi.yaml` in the user config dir, when there is one.
+fn user_config_file() -> Option<PathBuf> {
+    dirs::config_dir()
+        .map(|d| d.join("goshi").join("goshi.yaml"))
+        .filter(|p| p.is_file())
+}
+
+/// A repository's own `goshi.yaml` may not point the tools outside the repository.
+fn check_repo_local_root(config: &Config) -> Result<(), ConfigError> {
     let cwd = std::env::current_dir()
         .and_then(|d| d.canonicalize())
         .unwrap_or_else(|_| PathBuf::from("."));

@@ -8,6 +8,7 @@ mod file;
 mod load;
 pub mod reliability;
 mod resolve;
+mod trust;
 mod urls;
 mod values;
 

@@ -4,6 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use super::advice::{Advice, Setting};
+use crate::text::redact::{mask_credentials, MASK, MIN_SECRET_LEN};
+use crate::text::sanitize::{self, Mode};
 
 /// What kind of failure happened; decides retries and exit behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +122,28 @@ impl LlmError {
         self
     }
 
+    /// Masks every occurrence of `secret` (the API key) in the text this error carries: a
+    /// server may echo the key back in its error message. Secrets shorter than
+    /// [`MIN_SECRET_LEN`] bytes are left alone (no real key is that short).
+    pub fn mask_secret(mut self, secret: &str) -> Self {
+        if secret.len() < MIN_SECRET_LEN {
+            return self;
+        }
+        let fields = [
+            Some(&mut self.message),
+            self.server_message.as_mut(),
+            self.code.as_mut(),
+            self.param.as_mut(),
+            self.hint.as_mut(),
+        ];
+        for text in fields.into_iter().flatten() {
+            if text.contains(secret) {
+                *text = text.replace(secret, MASK);
+            }
+        }
+        self
+    }
+
     /// A malformed-data error.
     pub fn protocol(message: impl Into<String>) -> Self {
         LlmError::new(ErrorKind::Protocol, message)
@@ -135,20 +159,28 @@ impl LlmError {
     }
 }
 
+/// Shown to people: what happened, the server's words, what to do. Server-chosen text has
+/// anything that could drive a terminal escaped ([`sanitize`]) and anything that looks like a
+/// credential (`Bearer …`, `sk-…`, `Authorization: …`) masked: a 401 body may echo the key.
 impl fmt::Display for LlmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
+        f.write_str(&sanitize::text(&self.message))?;
         if let Some(msg) = &self.server_message {
-            write!(f, "\n  server said: {msg}")?;
+            write!(f, "\n  server said: {}", shown(msg, Mode::Text))?;
             if let Some(code) = &self.code {
-                write!(f, " (code: {code})")?;
+                write!(f, " (code: {})", shown(code, Mode::Line))?;
             }
         }
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", sanitize::text(hint))?;
         }
         Ok(())
     }
+}
+
+/// Server text as shown: credentials masked, terminal controls escaped.
+fn shown(s: &str, mode: Mode) -> String {
+    sanitize::escape(&mask_credentials(s), mode).into_owned()
 }
 
 impl std::error::Error for LlmError {}

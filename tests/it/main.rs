@@ -23,6 +23,7 @@ mod fs_hardening;
 mod fs_leftovers;
 #[cfg(target_os = "linux")]
 mod fs_race;
+mod hardening_cli;
 mod interrupt_cli;
 mod layering;
 mod models_cli;

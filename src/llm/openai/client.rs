@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Map, Value};
 
-use super::errors::OpenAiErrors;
+use super::errors::{masked, OpenAiErrors};
 use super::lifecycle::{self, Status};
 use super::responses::{self, remember, ResponsesStreamDecoder};
 use super::stream::{completion_events, ChatStreamDecoder};
@@ -455,6 +455,13 @@ impl OpenAiBackend {
 
     /// The model ids the server offers (`GET {base}/models`), sorted.
     pub async fn list_models(&self) -> Result<Vec<String>, LlmError> {
+        let key = self.settings.api_key.as_deref().unwrap_or_default();
+        self.list_models_unmasked()
+            .await
+            .map_err(|e| e.mask_secret(key))
+    }
+
+    async fn list_models_unmasked(&self) -> Result<Vec<String>, LlmError> {
         self.check_credentials()?;
         let url = format!("{}/models", self.settings.base_url);
         let client = self.transport.client().clone();
@@ -590,6 +597,15 @@ impl Backend for OpenAiBackend {
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<EventStream, LlmError>> {
         Box::pin(async move {
+            let key = self.settings.api_key.clone();
+            masked(self.stream_unmasked(request).await, key)
+        })
+    }
+}
+
+impl OpenAiBackend {
+    async fn stream_unmasked(&self, request: &ChatRequest) -> Result<EventStream, LlmError> {
+        {
             self.check_credentials()?;
             self.lifecycle_warning(&request.model).await;
             if request.tools.is_empty() {
@@ -612,7 +628,7 @@ impl Backend for OpenAiBackend {
                 }
                 other => other,
             }
-        })
+        }
     }
 }
 

@@ -4,8 +4,10 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use crate::llm::advice::Advice;
+use crate::llm::backend::EventStream;
 use crate::llm::error::{kind_for_status, ErrorKind, LlmError};
 use crate::llm::http::{clip_body, ErrorMapper};
+use futures_util::StreamExt;
 
 /// The `error` object of an OpenAI-style error body.
 #[derive(Debug, Default, Deserialize)]
@@ -183,6 +185,23 @@ impl ErrorMapper for OpenAiErrors {
                 url: url.to_string(),
             }
         }
+    }
+}
+
+/// `result` with the API key masked in its error, or in any error inside its stream: a server
+/// may echo the key back (a 401 body quoting the `Authorization` header).
+pub fn masked(
+    result: Result<EventStream, LlmError>,
+    key: Option<String>,
+) -> Result<EventStream, LlmError> {
+    let Some(key) = key else {
+        return result;
+    };
+    match result {
+        Err(e) => Err(e.mask_secret(&key)),
+        Ok(stream) => Ok(Box::pin(
+            stream.map(move |item| item.map_err(|e| e.mask_secret(&key))),
+        )),
     }
 }
 

@@ -112,6 +112,14 @@ impl Sandbox {
         self.write("goshi.yaml", yaml);
     }
 
+    /// Writes the user's own config (`goshi/goshi.yaml` in the home's config dir): trusted,
+    /// unlike a repository's `./goshi.yaml`.
+    pub fn user_config(&self, yaml: &str) {
+        let dir = self.home.path().join("goshi");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("goshi.yaml"), yaml).unwrap();
+    }
+
     /// `goshi ARGS` in the working directory, hermetic, as a plain [`std::process::Command`]
     /// (to spawn, kill or wrap it).
     pub fn std_goshi(&self, args: &[&str]) -> std::process::Command {
