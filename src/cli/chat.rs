@@ -174,6 +174,10 @@ fn session_config(config: &Config, model: &str, no_stream: bool) -> SessionConfi
         max_tool_rounds: config.llm.max_tool_rounds,
         no_stream,
         tools_enabled: true,
+        limits: agent::Limits {
+            max_response_bytes: config.llm.max_response_bytes,
+            ..agent::Limits::default()
+        },
     }
 }
 
@@ -224,6 +228,10 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
             ui.info(&format!(
                 "goshi: error: stopped after {n} tool rounds in one turn (llm.max_tool_rounds); the model kept calling tools\n  hint: ask more specifically, or raise llm.max_tool_rounds in goshi.yaml"
             ));
+            ExitCode::FAILURE
+        }
+        TurnEnd::LimitReached(hit) => {
+            ui.info(&format!("goshi: error: {hit}"));
             ExitCode::FAILURE
         }
         TurnEnd::Failed(e) => {

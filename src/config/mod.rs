@@ -21,6 +21,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+/// Default of `llm.max_response_bytes`: text and tool arguments of one answer, 32 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
 /// Which model provider to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -112,6 +115,9 @@ pub struct LlmConfig {
     pub reasoning_effort: Option<String>,
     /// Model rounds per user turn before the chat loop stops.
     pub max_tool_rounds: u32,
+    /// The most text and tool-argument bytes one answer may bring (a broken or hostile server
+    /// cannot fill memory).
+    pub max_response_bytes: usize,
     /// OpenAI settings.
     pub openai: OpenAiConfig,
     /// Ollama settings.

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::fs::{run_list, run_read, run_write, ListArgs, ReadArgs, WriteArgs};
+use super::schema::{drop_nulls, schema_of};
 use super::{ToolContext, ToolOutput};
 use crate::llm::ToolDefinition;
 use crate::safety::path_guard::PathGuard;
@@ -224,28 +225,8 @@ fn keep_end(s: &str, max: usize) -> String {
     format!("…{tail}")
 }
 
-/// The argument schema of `A` as a plain object schema that OpenAI and Ollama accept:
-/// `type: object`, `properties`, `required`, `additionalProperties: false`, and no
-/// `$schema`/`title`/`description` wrapper keys.
-pub fn schema_of<A: JsonSchema>() -> Value {
-    let schema: Value = schemars::schema_for!(A).into();
-    let mut obj = match schema {
-        Value::Object(obj) => obj,
-        _ => Map::new(),
-    };
-    for key in ["$schema", "title", "description"] {
-        obj.remove(key);
-    }
-    obj.insert("type".into(), Value::String("object".into()));
-    obj.entry("properties")
-        .or_insert_with(|| Value::Object(Map::new()));
-    obj.entry("required")
-        .or_insert_with(|| Value::Array(Vec::new()));
-    obj.insert("additionalProperties".into(), Value::Bool(false));
-    Value::Object(obj)
-}
-
-/// Parses a tool's arguments, naming the offending field on failure.
+/// Parses a tool's arguments, naming the offending field on failure. A `null` member of
+/// any object counts as absent (see [`super::schema`]).
 pub fn parse_args<A: DeserializeOwned>(tool: &str, arguments_json: &str) -> Result<A, ToolError> {
     from_value(tool, parse_json(tool, arguments_json)?)
 }
@@ -276,7 +257,7 @@ fn parse_json(tool: &str, arguments_json: &str) -> Result<Value, ToolError> {
 }
 
 /// Parsed arguments as the tool's argument type, naming the offending field on failure.
-fn from_value<A: DeserializeOwned>(tool: &str, value: Value) -> Result<A, ToolError> {
+fn from_value<A: DeserializeOwned>(tool: &str, mut value: Value) -> Result<A, ToolError> {
     let invalid = |detail: String| invalid(tool, detail);
     if !value.is_object() {
         return Err(invalid(format!(
@@ -284,6 +265,8 @@ fn from_value<A: DeserializeOwned>(tool: &str, value: Value) -> Result<A, ToolEr
             json_kind(&value)
         )));
     }
+    // Strict schemas spell an optional argument as nullable: `null` means "not given".
+    drop_nulls(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = field_quotes(&e.inner().to_string());

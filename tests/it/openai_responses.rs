@@ -396,7 +396,8 @@ async fn request_shape_after_a_tool_round_with_reasoning_sent_back() {
     assert_eq!(
         body["tools"][0],
         json!({"type": "function", "name": "fs_read", "description": "the fs.read tool",
-            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}}})
+            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
+            "strict": false})
     );
     assert_eq!(body["tools"][1]["name"], "shell_run");
     assert_eq!(body["tool_choice"], "auto");

@@ -14,7 +14,7 @@ use super::lifecycle::{self, Status};
 use super::responses::{self, remember, ResponsesStreamDecoder};
 use super::stream::{completion_events, ChatStreamDecoder};
 use super::tools::tool_choice_json;
-use super::{shutdown, MaxTokensField, OpenAiApi, OpenAiServer};
+use super::{shutdown, strict, MaxTokensField, OpenAiApi, OpenAiServer};
 use crate::llm::advice::Advice;
 use crate::llm::backend::{decode_stream, Backend, EventStream};
 use crate::llm::chat_wire::{messages_json, tools_json, Dialect};
@@ -22,7 +22,7 @@ use crate::llm::error::{ErrorKind, LlmError};
 use crate::llm::http::Transport;
 use crate::llm::notice::Notice;
 use crate::llm::toolname::ToolNameMap;
-use crate::llm::types::ChatRequest;
+use crate::llm::types::{ChatRequest, ToolDefinition};
 
 /// What the OpenAI backend needs to know. Its `Debug` output redacts the API key.
 #[derive(Clone)]
@@ -159,6 +159,18 @@ impl OpenAiBackend {
         self.settings.server == OpenAiServer::OpenAi
     }
 
+    /// Whether function tools go out with `strict: true` on `api`: only when every tool's
+    /// schema follows strict mode's rules (goshi's own always do, see `tools::schema`), and
+    /// then on OpenAI itself always, so both protocols treat the tools alike and the model's
+    /// arguments always parse. Compatible servers get it on the Responses API, whose
+    /// `FunctionTool` requires the field (llama-server accepts it, checked 2026-11-30 with
+    /// scripts/real-server-tests.sh); on Chat Completions the field is optional and left out,
+    /// as not every server knows it.
+    fn strict_tools(&self, api: OpenAiApi, tools: &[ToolDefinition]) -> bool {
+        (self.is_openai() || api == OpenAiApi::Responses)
+            && tools.iter().all(|t| strict::is_strict(&t.parameters))
+    }
+
     /// Fails before any request when OpenAI itself is used without a key.
     pub fn check_credentials(&self) -> Result<(), LlmError> {
         if self.is_openai() && self.settings.api_key.is_none() {
@@ -218,7 +230,14 @@ impl OpenAiBackend {
                 "parallel_tool_calls",
                 o.parallel_tool_calls.map(|t| json!(t)),
             );
-            body.insert("tools".into(), tools_json(&req.tools, names, false));
+            body.insert(
+                "tools".into(),
+                tools_json(
+                    &req.tools,
+                    names,
+                    self.strict_tools(OpenAiApi::Chat, &req.tools),
+                ),
+            );
             body.insert(
                 "tool_choice".into(),
                 tool_choice_json(&o.tool_choice, names),
@@ -410,7 +429,8 @@ impl OpenAiBackend {
     /// The Responses API request body.
     pub fn responses_body(&self, req: &ChatRequest, names: &ToolNameMap) -> Value {
         let dropped = self.session().dropped.clone();
-        responses::responses_body(req, names, &dropped)
+        let strict = self.strict_tools(OpenAiApi::Responses, &req.tools);
+        responses::responses_body(req, names, &dropped, strict)
     }
 
     async fn responses_stream(&self, req: &ChatRequest) -> Result<EventStream, LlmError> {
