@@ -282,24 +282,38 @@ fn api_key(c: &Config) -> Check {
 
 fn audit_dir(c: &Config) -> Check {
     let dir = &c.audit.dir;
-    let probe = dir.join(".goshi-doctor-probe");
-    let result = std::fs::create_dir_all(dir)
-        .and_then(|_| std::fs::write(&probe, b"ok"))
-        .and_then(|_| std::fs::remove_file(&probe));
-    match result {
+    match writable_without_creating(dir) {
         Ok(()) => check(
             "audit dir",
             Level::Pass,
             format!("{} is writable", dir.display()),
             None,
         ),
-        Err(e) => check(
+        Err(why) => check(
             "audit dir",
             Level::Fail,
-            format!("{} is not writable: {e}", dir.display()),
+            format!("{} is not writable: {why}", dir.display()),
             Some("fix the directory's permissions or set audit.dir in goshi.yaml"),
         ),
     }
+}
+
+/// Whether `dir` is, or could be created as, a writable directory, decided from metadata
+/// alone: doctor is read-only and creates nothing (the first chat creates the directory).
+fn writable_without_creating(dir: &std::path::Path) -> Result<(), String> {
+    for existing in dir.ancestors() {
+        let Ok(meta) = std::fs::metadata(existing) else {
+            continue;
+        };
+        if !meta.is_dir() {
+            return Err(format!("{} is not a directory", existing.display()));
+        }
+        if meta.permissions().readonly() {
+            return Err(format!("{} is read-only", existing.display()));
+        }
+        return Ok(());
+    }
+    Err("none of its parent directories exists".to_string())
 }
 
 fn print(checks: &[Check], format: &str) {

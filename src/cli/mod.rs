@@ -134,6 +134,9 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => with_config(&cli.global, |c| audit_cmd::run(args, &c.audit.dir)),
         Command::Models(args) => with_config(&cli.global, |c| models_cmd::run(args, c)),
         Command::Doctor(args) => doctor::run(args, &cli.global),
+        Command::Config {
+            cmd: config_cmd::ConfigCommand::Path,
+        } => config_cmd::path(&overrides(&cli.global), &EnvVars::from_process()),
         Command::Config { cmd } => with_config(&cli.global, |c| config_cmd::run(cmd, c)),
     }
 }
@@ -159,12 +162,23 @@ fn with_config(g: &GlobalArgs, f: impl FnOnce(&Config) -> ExitCode) -> ExitCode 
             f(&c)
         }
         Err(e) => {
-            error(
-                &e.to_string(),
-                Some("run `goshi doctor` to check the whole setup"),
-            );
+            config_error(&e);
             ExitCode::from(2)
         }
+    }
+}
+
+/// Prints each problem of a configuration error on its own line, then one hint.
+fn config_error(e: &config::ConfigError) {
+    let screen = Screen::stdio();
+    let problems: Vec<_> = e.all().collect();
+    let last = problems.len().saturating_sub(1);
+    for (i, p) in problems.iter().enumerate() {
+        let line = format!("invalid configuration: {}: {}", p.key, p.message);
+        let hint = (i == last).then_some(
+            "see README, section Configuration; `goshi config path` shows where goshi looks",
+        );
+        screen.error(&line, hint);
     }
 }
 

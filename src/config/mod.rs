@@ -1,20 +1,26 @@
 //! Configuration: `goshi.yaml`, overridden by environment variables, overridden by flags.
 //!
-//! `file` holds the file's shape (every key optional), `load` finds and reads the file,
-//! `resolve` applies the overrides and validates everything into the effective [`Config`]
-//! (`urls` checks the server addresses, `values` holds the typed word settings).
+//! `file` holds the file's shape (every key optional), `load` finds and reads the file
+//! (`check` reports every problem in it at once, in words), `resolve` applies the overrides
+//! and validates everything into the effective [`Config`] (`urls` checks the server
+//! addresses, `values` holds the typed word settings), and `show` writes a config back as
+//! goshi.yaml.
 
+mod check;
 mod file;
 mod load;
 pub mod reliability;
+mod repo_root;
 mod resolve;
+mod show;
 mod trust;
 mod urls;
 mod values;
 
 pub use file::FileConfig;
-pub use load::{find_config_file, load, ConfigError, EnvVars, Overrides};
+pub use load::{defaults, find_config_file, load, search_path, ConfigError, EnvVars, Overrides};
 pub use reliability::{CircuitConfig, RetryConfig};
+pub use show::file_yaml;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
-use super::load::ConfigError;
+use super::load::{bad, ConfigError};
 
 /// A duration as written in goshi.yaml: seconds, or a duration string. Checked (and turned
 /// into a [`Duration`]) when the configuration is resolved, so errors can name the key.
@@ -258,13 +258,6 @@ fn count(key: &str, n: i64, max: u32) -> Result<u32, ConfigError> {
             key,
             format!("must be a whole number between 0 and {max} (got {n})"),
         ))
-    }
-}
-
-fn bad(key: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        key: key.to_string(),
-        message: message.into(),
     }
 }
 

@@ -155,11 +155,12 @@ fn resolve_reasoning_effort(v: Option<String>) -> Result<Option<String>, ConfigE
     }
 }
 
-/// `behavior.repo_root` relative to the current directory; it must exist.
+/// `behavior.repo_root` relative to the current directory (it must exist); unset, the top of
+/// the git work tree goshi runs in, else the current directory.
 fn resolve_repo_root(configured: Option<String>) -> Result<PathBuf, ConfigError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let Some(r) = configured else {
-        return Ok(cwd);
+        return Ok(super::repo_root::git_work_tree_top(&cwd).unwrap_or(cwd));
     };
     let root = cwd.join(&r);
     // A typo must not become a new, empty "repository" (the audit trail would create it)

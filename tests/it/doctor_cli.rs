@@ -82,11 +82,8 @@ fn doctor_passes_every_check_of_a_healthy_ollama_setup() {
     for c in report["checks"].as_array().unwrap() {
         assert!(c.get("hint").is_none(), "{c}");
     }
-    // The audit probe left nothing behind.
-    let left: Vec<_> = std::fs::read_dir(dir.canonical_path().join(".goshi/audit"))
-        .unwrap()
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    // Doctor only reads: the audit dir it checked was not created.
+    assert!(!dir.path().join(".goshi").exists());
 }
 
 #[test]

@@ -41,5 +41,6 @@ mod proxy_cli;
 mod real_server;
 mod real_server_circuit;
 mod real_server_tools;
+mod repo_cli;
 mod retry_cli;
 mod shell_cli;

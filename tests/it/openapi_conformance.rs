@@ -267,11 +267,15 @@ fn cli_tool_round_trips_conform() {
         // Streamed, the server is taken for OpenAI itself (strict tools, the new token
         // field); with --no-stream, for a compatible one.
         let server = if no_stream { "compatible" } else { "openai" };
-        chat.config(&format!(
-            "llm:\n  temperature: 0.2\n  frequency_penalty: 0.1\n  presence_penalty: 0.1\n  \
+        // A repository's ./goshi.yaml may not choose the server kind: name the file.
+        chat.write(
+            "conformance.yaml",
+            &format!(
+                "llm:\n  temperature: 0.2\n  frequency_penalty: 0.1\n  presence_penalty: 0.1\n  \
              tool_choice: auto\n  parallel_tool_calls: true\n  reasoning_effort: low\n  \
              openai:\n    server: {server}\n"
-        ));
+            ),
+        );
         chat.write("a.txt", "alpha\n");
         chat.write("b.txt", "beta\n");
         let calls = [
@@ -279,7 +283,7 @@ fn cli_tool_round_trips_conform() {
             call("call_b", "fs_read", r#"{"path":"b.txt"}"#),
             call("call_c", "fs_list", r#"{"path":null}"#),
         ];
-        let mut args = vec!["--allow", "fs.read"];
+        let mut args = vec!["--config", "conformance.yaml", "--allow", "fs.read"];
         if no_stream {
             args.push("--no-stream");
             chat.push(b.whole_tool_reply(&calls));

@@ -88,7 +88,7 @@ impl Sandbox {
         self.dir.path()
     }
 
-    /// The home (also the XDG config and cache dir) goshi runs with.
+    /// The home directory goshi sees (HOME and the XDG dirs).
     pub fn home(&self) -> &Path {
         self.home.path()
     }
