@@ -185,6 +185,33 @@ pub struct UnknownValue {
     pub allowed: Vec<&'static str>,
 }
 
+/// Where the audit log's warnings go (a failed write, an old file that could not be deleted).
+/// The log never prints; the CLI shows them on its screen.
+#[derive(Clone)]
+pub struct Warnings(std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl Warnings {
+    /// Warnings handed to `f`, one sentence each, without a `warning:` prefix.
+    pub fn new(f: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        Warnings(std::sync::Arc::new(f))
+    }
+
+    /// Warnings dropped (tests, or an embedder that does not want them).
+    pub fn ignore() -> Self {
+        Warnings::new(|_| {})
+    }
+
+    pub(crate) fn send(&self, message: &str) {
+        (self.0)(message)
+    }
+}
+
+impl fmt::Debug for Warnings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Warnings")
+    }
+}
+
 /// The `audit:` settings the log needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditSettings {

@@ -43,4 +43,5 @@ mod real_server_circuit;
 mod real_server_tools;
 mod repo_cli;
 mod retry_cli;
+mod scripting_cli;
 mod shell_cli;
