@@ -115,7 +115,7 @@ impl Transport {
         loop {
             let (err, retryable, local_refused) = match self.try_once(url, build, mapper).await {
                 Attempt::Done(resp) => return Ok(resp),
-                Attempt::Stale if !stale_retried => {
+                Attempt::Stale(_) if !stale_retried => {
                     // A pooled keep-alive connection that the server had already closed
                     // (some servers close after every streamed answer despite
                     // `Keep-Alive`): the request never reached it, so send it again at
@@ -124,7 +124,12 @@ impl Transport {
                     tracing::debug!("reused connection was closed by the server; resending");
                     continue;
                 }
-                Attempt::Stale => continue,
+                // Closed again: an ordinary connection failure now, under the retry rules.
+                Attempt::Stale(e) => {
+                    let err = request_error(&e, url, (self.timeout, self.connect_timeout), mapper);
+                    let retryable = err.is_retryable();
+                    (err, retryable, false)
+                }
                 Attempt::Failed {
                     err,
                     retryable,
@@ -174,7 +179,7 @@ impl Transport {
         mapper: &dyn ErrorMapper,
     ) -> Attempt {
         match tokio::time::timeout(self.timeout, build().send()).await {
-            Ok(Err(e)) if is_stale_connection(&e) => Attempt::Stale,
+            Ok(Err(e)) if is_stale_connection(&e) => Attempt::Stale(e),
             Ok(Ok(resp)) if resp.status().is_success() => Attempt::Done(resp),
             Ok(Ok(resp)) => {
                 let status = resp.status().as_u16();
@@ -324,7 +329,7 @@ enum Attempt {
     /// A successful response.
     Done(reqwest::Response),
     /// A pooled connection the server had closed: the request never reached it.
-    Stale,
+    Stale(reqwest::Error),
     /// An error; `refused` when nothing listened at the address.
     Failed {
         err: LlmError,
