@@ -42,6 +42,7 @@ mod proxy_cli;
 mod real_server;
 mod real_server_circuit;
 mod real_server_tools;
+mod render_cli;
 mod repo_cli;
 mod retry_cli;
 mod scripting_cli;
