@@ -4,6 +4,7 @@
 //! sending ([`EXIT_REFUSED`]), 130 interrupted.
 
 pub mod audit_cmd;
+pub mod backend;
 mod chat;
 mod config_cmd;
 mod doctor;

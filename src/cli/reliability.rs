@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
+use super::backend::Selection;
 use crate::config::Config;
 use crate::llm::circuit::{self, Circuit, CircuitBackend, CircuitSettings, Phase, Store};
 use crate::llm::deadline::DeadlineBackend;
 use crate::llm::Backend;
-use crate::provider::Selection;
 
 /// The breaker's settings from the configuration.
 pub fn circuit_settings(config: &Config) -> CircuitSettings {

@@ -141,6 +141,9 @@ impl LlmError {
                 *text = text.replace(secret, MASK);
             }
         }
+        if let Some(advice) = self.advice.as_deref_mut() {
+            advice.mask(secret, MASK);
+        }
         self
     }
 
