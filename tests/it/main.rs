@@ -46,4 +46,5 @@ mod render_cli;
 mod repo_cli;
 mod retry_cli;
 mod scripting_cli;
+mod sessions_cli;
 mod shell_cli;
