@@ -40,6 +40,10 @@ impl Backend for Breaking {
             Ok(s)
         })
     }
+
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {
+        Box::pin(async { Ok(vec!["breaking".to_string()]) })
+    }
 }
 
 /// Shows nothing; tells `shown` when text was shown (the moment to press Ctrl-C).
