@@ -71,7 +71,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 pub use accumulate::{Accumulator, AssistantTurn};
 pub use advice::{Advice, Setting};
-pub use backend::{Backend, EventStream};
+pub use backend::{Backend, EventStream, ToolSupport};
 pub use error::{ErrorKind, LlmError};
 pub use events::{FinishReason, StreamEvent, Usage};
 pub use notice::{Notice, Notifier};
