@@ -14,6 +14,7 @@ mod backend_contract;
 mod chat_cli;
 mod circuit_cli;
 mod config_cli;
+mod consent_cli;
 mod doctor_cli;
 mod fake_server_selftest;
 mod fs_cli;
