@@ -3,6 +3,9 @@
 //! without tools (or the round cap is reached).
 
 pub mod limits;
+#[cfg(test)]
+#[path = "partial_tests.rs"]
+mod partial_tests;
 mod repeats;
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,9 @@ pub struct ChatArgs {
     /// Ask for the whole answer at once instead of streaming it
     #[arg(long)]
     pub no_stream: bool,
+    /// Send even when the server's circuit breaker is open (for this run only)
+    #[arg(long)]
+    pub no_circuit: bool,
     /// Print the answer as the model wrote it, without rendering markdown on a terminal
     #[arg(long)]
     pub raw: bool,
@@ -67,12 +70,13 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
     let stdin_tty = std::io::stdin().is_terminal();
     let prompt = read_prompt(args, stdin_tty, screen)?;
     let rt = super::runtime().ok_or(ExitCode::FAILURE)?;
-    let selection = rt
+    let mut selection = rt
         .block_on(super::backend::select(config, hints::notifier(screen)))
         .map_err(|e| {
             screen.error(&hints::error_text(&e), None);
             exit_code_for(&e)
         })?;
+    pick_model(&rt, &mut selection, config, screen)?;
     screen.notice(&selection.describe());
 
     // Asking needs a person at a terminal; otherwise only --allow and
@@ -86,7 +90,7 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
     // One id for the audit file and the spend ledger's lines.
     let session_id = crate::audit::new_session_id();
     let mut session = ChatSession::new(
-        selection.backend.clone(),
+        super::reliability::guard(&selection, config, args.no_circuit),
         session_config(config, &selection.model, args.no_stream),
         self_model.text.clone(),
         registry,
@@ -126,6 +130,54 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
             saving.as_ref(),
         ),
     })
+}
+
+/// On a compatible server with no model configured: its only model, or stop before sending
+/// and list what it serves.
+fn pick_model(
+    rt: &tokio::runtime::Runtime,
+    selection: &mut super::backend::Selection,
+    config: &Config,
+    screen: &Screen,
+) -> Step<()> {
+    use super::backend::ServedModel;
+    let picked = rt.block_on(super::backend::pick_served_model(selection, config));
+    match picked {
+        Ok(ServedModel::Keep) => Ok(()),
+        Ok(ServedModel::Only(m)) => {
+            screen.notice(&format!(
+                "no model configured: using {}, the only model the server serves",
+                crate::text::sanitize::line(&m)
+            ));
+            Ok(())
+        }
+        Ok(ServedModel::Choose(served)) => {
+            let list: Vec<String> = served
+                .iter()
+                .map(|m| crate::text::sanitize::line(m).into_owned())
+                .collect();
+            let what = if list.is_empty() {
+                "the server lists no models".to_string()
+            } else {
+                format!("the server serves {}", list.join(", "))
+            };
+            screen.error(
+                &format!("no model configured, and {what}"),
+                Some("choose one with --model NAME (or llm.model in goshi.yaml, or GOSHI_MODEL)"),
+            );
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            screen.error(
+                &format!(
+                    "no model configured, and the server's model list could not be read: {}",
+                    hints::error_text(&e)
+                ),
+                Some("choose one with --model NAME (or llm.model in goshi.yaml, or GOSHI_MODEL)"),
+            );
+            Err(ExitCode::from(2))
+        }
+    }
 }
 
 /// The capabilities named by `--allow`.
@@ -263,12 +315,14 @@ fn meter_for(config: &Config, selection: &Selection, session_id: &str) -> Meter 
     )
 }
 
-/// Missing credentials are a setup problem (2); anything else a failure (1).
+/// Missing credentials are a setup problem (2); nothing sent because the circuit is open is
+/// a refusal (3); anything else a failure (1).
 fn exit_code_for(e: &LlmError) -> ExitCode {
-    if e.kind == ErrorKind::MissingCredentials {
-        ExitCode::from(2)
-    } else {
-        ExitCode::FAILURE
+    match e.kind {
+        ErrorKind::MissingCredentials => ExitCode::from(2),
+        // Nothing was sent: the server's circuit breaker is open.
+        ErrorKind::CircuitOpen => ExitCode::from(super::EXIT_REFUSED),
+        _ => ExitCode::FAILURE,
     }
 }
 

@@ -15,6 +15,7 @@ mod fs_review;
 pub mod hints;
 mod models_cmd;
 pub mod palette;
+pub mod reliability;
 pub mod render;
 mod sessions_cmd;
 mod shell;
@@ -29,8 +30,8 @@ use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
 use crate::config::{self, Config, EnvVars, Overrides};
 use terminal::Screen;
 
-/// Exit code 3: goshi refused to send a request (a spending cap; the circuit breaker).
-/// Nothing reached the server.
+/// Exit code: the request was refused before anything was sent (an open circuit breaker,
+/// or a budget that the request could exceed).
 pub const EXIT_REFUSED: u8 = 3;
 
 /// goshi: a local-first, safety-minded AI assistant for the terminal.
