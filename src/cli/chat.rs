@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::hints;
+use super::repl_cmds;
+use super::repl_input::{Input, LineReader};
 use super::terminal::{self, Screen, TerminalPrompter, TerminalUi};
 use crate::agent::{self, ChatSession, SessionConfig, TurnEnd, Ui};
 use crate::audit::{AuditLog, AuditSettings, Warnings};
@@ -91,6 +93,7 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
             &mut ui,
             &mut interrupt,
             self_model.greeting.as_deref(),
+            &super::fs_cmd::FsEnv::from_config(config),
         ),
     })
 }
@@ -280,7 +283,7 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
 
 const HELP: &str =
     "commands: /help  /tokens (session token totals)  /clear (forget the conversation)  /quit\n\
-Ctrl-C stops an answer; Ctrl-C or Ctrl-D at the prompt quits.";
+Ctrl-C stops an answer or clears the line; Ctrl-C twice on an empty line, or Ctrl-D, quits.";
 
 fn repl(
     rt: &tokio::runtime::Runtime,
@@ -289,9 +292,10 @@ fn repl(
     ui: &mut TerminalUi,
     interrupt: &mut agent::Interrupt,
     greeting: Option<&str>,
+    fs_env: &super::fs_cmd::FsEnv,
 ) -> ExitCode {
-    let mut editor = match rustyline::DefaultEditor::new() {
-        Ok(e) => e,
+    let mut reader = match LineReader::new() {
+        Ok(r) => r,
         Err(e) => {
             screen.error(&format!("could not start line editing: {e}"), None);
             return ExitCode::FAILURE;
@@ -301,26 +305,22 @@ fn repl(
         let _ = screen.out_line(g);
     }
     loop {
-        screen.before_input();
-        let line = match editor.readline("> ") {
-            Ok(l) => l,
-            Err(
-                rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof,
-            ) => return ExitCode::SUCCESS,
+        let line = match reader.read(screen, "> ") {
+            Ok(Input::Line(l)) => l,
+            Ok(Input::Quit) => return ExitCode::SUCCESS,
             Err(e) => {
-                screen.error(&format!("reading input failed: {e}"), None);
+                screen.error(&e, None);
                 return ExitCode::FAILURE;
             }
         };
-        let input = line.trim();
-        if input.is_empty() {
+        let input = line.as_str();
+        if repl_cmds::try_run(input, fs_env, screen) {
             continue;
         }
-        let _ = editor.add_history_entry(input);
         match input {
             "/quit" | "/exit" | "/q" => return ExitCode::SUCCESS,
             "/help" | "/?" => {
-                let _ = screen.out_line(HELP);
+                let _ = screen.out_line(&format!("{HELP}\n{}", repl_cmds::HELP));
                 continue;
             }
             "/tokens" => {

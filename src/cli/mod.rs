@@ -10,6 +10,8 @@ pub mod fs_cmd;
 mod fs_review;
 pub mod hints;
 mod models_cmd;
+mod repl_cmds;
+mod repl_input;
 mod shell;
 pub mod terminal;
 
@@ -118,11 +120,7 @@ pub fn main() -> ExitCode {
         Command::Fs { cmd } => with_config(&cli.global, |c| {
             fs_cmd::run(
                 cmd,
-                &fs_cmd::FsEnv {
-                    repo_root: c.repo_root.clone(),
-                    auto_backup: c.safety.auto_backup_on_write,
-                    audit: Some(chat::audit_settings(c)),
-                },
+                &fs_cmd::FsEnv::from_config(c),
             )
         }),
         Command::Audit(args) => with_config(&cli.global, |c| audit_cmd::run(args, &c.audit.dir)),
