@@ -26,6 +26,7 @@ mod hardening_cli;
 mod interrupt_cli;
 mod layering;
 mod limits_cli;
+mod llm_wire_edges;
 mod models_cli;
 mod ollama_backend;
 mod openai_chat;
