@@ -414,12 +414,7 @@ fn apply_showing(
 }
 
 /// Shows the diff, asks y/N, and applies only on yes.
-fn apply_asking(
-    id: &str,
-    opts: ApplyOptions,
-    env: &FsEnv,
-    io: &mut Io<'_>,
-) -> Result<(), Failure> {
+fn apply_asking(id: &str, opts: ApplyOptions, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
     let preview = ApplyOptions {
         yes: false,
         dry_run: true,

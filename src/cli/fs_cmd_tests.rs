@@ -322,7 +322,10 @@ fn discard_deletes_the_proposal_and_keeps_the_file() {
     let id = proposed(d.path());
     let (code, out, err) = go(FsCommand::Discard { id: id[..6].into() }, d.path(), "");
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains(&format!("Discarded proposal {}", &id[..12])), "{out}");
+    assert!(
+        out.contains(&format!("Discarded proposal {}", &id[..12])),
+        "{out}"
+    );
     assert!(proposals::list(d.path()).unwrap().is_empty());
     assert_eq!(fs::read_to_string(d.path().join("a.txt")).unwrap(), "old\n");
     let (code, _, err) = go(FsCommand::Discard { id: id.clone() }, d.path(), "");

@@ -118,10 +118,7 @@ pub fn main() -> ExitCode {
         Command::Man => shell::man(),
         Command::Chat(args) => with_config(&cli.global, |c| chat::run(args, c)),
         Command::Fs { cmd } => with_config(&cli.global, |c| {
-            fs_cmd::run(
-                cmd,
-                &fs_cmd::FsEnv::from_config(c),
-            )
+            fs_cmd::run(cmd, &fs_cmd::FsEnv::from_config(c))
         }),
         Command::Audit(args) => with_config(&cli.global, |c| audit_cmd::run(args, &c.audit.dir)),
         Command::Models(args) => with_config(&cli.global, |c| models_cmd::run(args, c)),

@@ -8,7 +8,8 @@ use super::fs_cmd::{self, FsCommand, FsEnv, Io};
 use super::terminal::{self, Screen};
 
 /// The help lines for these commands.
-pub(crate) const HELP: &str = "/proposals (list write proposals)  /show ID (a proposal and its diff)  \
+pub(crate) const HELP: &str =
+    "/proposals (list write proposals)  /show ID (a proposal and its diff)  \
 /apply ID (asks y/N)  /discard ID";
 
 /// Runs `input` if it is one of these commands; returns false when it is not.
