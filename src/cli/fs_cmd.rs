@@ -8,6 +8,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::palette::Palette;
 use super::terminal::Screen;
 use crate::safety::proposals::{self, ApplyOptions, ApplyOutcome, Proposal, MAX_FILE_BYTES};
 use crate::safety::{PathGuard, ToolError};
@@ -122,6 +123,7 @@ pub fn run(cmd: &FsCommand, env: &FsEnv) -> ExitCode {
             out: &mut screen.out_writer(),
             err: &mut screen.err_writer(),
             ask: if interactive { Some(&mut ask) } else { None },
+            palette: screen.out_palette(),
         },
     );
     ExitCode::from(code)
@@ -138,6 +140,8 @@ pub(crate) struct Io<'a> {
     pub(crate) err: &'a mut dyn Write,
     /// Asks the user (None: no person to ask, e.g. on a pipe).
     pub(crate) ask: Option<Ask<'a>>,
+    /// Colours for `out` (diffs).
+    pub(crate) palette: Palette,
 }
 
 /// A failure: the message, a hint, and the exit code.
@@ -466,7 +470,7 @@ fn discard_cmd(id: &str, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
 }
 
 fn write_diff(io: &mut Io<'_>, diff: &str) -> io::Result<()> {
-    super::fs_review::write_diff(&mut *io.out, diff)
+    super::fs_review::write_diff(&mut *io.out, diff, io.palette)
 }
 
 /// The exact command that applies `p` (with `--foreign` when it was not made here).

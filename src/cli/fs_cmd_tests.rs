@@ -18,6 +18,7 @@ fn go(cmd: FsCommand, root: &std::path::Path, stdin: &str) -> (u8, String, Strin
             out: &mut out,
             err: &mut err,
             ask: None,
+            palette: Palette::OFF,
         },
     );
     (
@@ -168,6 +169,7 @@ fn write_refuses_a_terminal_stdin_and_non_utf8() {
             out: &mut out,
             err: &mut err,
             ask: None,
+            palette: Palette::OFF,
         },
     );
     assert_eq!(code, 2);
@@ -184,6 +186,7 @@ fn write_refuses_a_terminal_stdin_and_non_utf8() {
             out: &mut out,
             err: &mut err,
             ask: None,
+            palette: Palette::OFF,
         },
     );
     assert_eq!(code, 1);
@@ -263,6 +266,7 @@ fn go_asked(cmd: FsCommand, root: &std::path::Path, answer: bool) -> (u8, String
             out: &mut out,
             err: &mut err,
             ask: Some(&mut ask),
+            palette: Palette::OFF,
         },
     );
     (code, String::from_utf8(out).unwrap(), asked)

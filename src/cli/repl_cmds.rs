@@ -55,6 +55,7 @@ fn run(cmd: &FsCommand, env: &FsEnv, screen: &Screen) {
             out: &mut screen.out_writer(),
             err: &mut screen.err_writer(),
             ask: if interactive { Some(&mut ask) } else { None },
+            palette: screen.out_palette(),
         },
     );
 }

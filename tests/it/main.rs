@@ -40,6 +40,7 @@ mod openapi_streams;
 mod proxy_cli;
 mod real_server;
 mod real_server_tools;
+mod render_cli;
 mod repo_cli;
 mod scripting_cli;
 mod shell_cli;

@@ -12,6 +12,7 @@ pub mod hermetic;
 pub mod openai_common;
 pub mod openapi;
 pub mod provider_common;
+pub mod pty;
 pub mod real_server_common;
 mod reply;
 
