@@ -6,6 +6,7 @@ pub mod audit_cmd;
 pub mod backend;
 mod chat;
 mod config_cmd;
+mod conversation;
 mod doctor;
 pub mod fs_cmd;
 mod fs_review;
@@ -15,6 +16,7 @@ pub mod palette;
 pub mod render;
 mod repl_cmds;
 mod repl_input;
+mod sessions_cmd;
 mod shell;
 pub mod terminal;
 
@@ -87,6 +89,11 @@ enum Command {
     },
     /// Print goshi's version
     Version,
+    /// Saved conversations: list, show, rm
+    Sessions {
+        #[command(subcommand)]
+        cmd: sessions_cmd::SessionsCommand,
+    },
     /// Print a shell's completion script (bash, zsh, fish, powershell)
     Completions(shell::CompletionsArgs),
     /// Print goshi's manual page (roff; e.g. goshi man > goshi.1)
@@ -122,6 +129,7 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Completions(args) => shell::completions(args),
+        Command::Sessions { cmd } => sessions_cmd::run(cmd),
         Command::Man => shell::man(),
         Command::Chat(args) => with_config(&cli.global, |c| chat::run(args, c)),
         Command::Fs { cmd } => with_config(&cli.global, |c| {

@@ -31,17 +31,23 @@ impl ConditionalEventHandler for ClearOrInterrupt {
 /// The REPL's line editor.
 pub(crate) struct LineReader {
     editor: DefaultEditor,
+    /// Where typed lines are kept across runs (None: this run only).
+    history: Option<std::path::PathBuf>,
 }
 
 impl LineReader {
-    /// A line editor with history and goshi's Ctrl-C behaviour.
-    pub(crate) fn new() -> Result<Self, ReadlineError> {
+    /// A line editor with goshi's Ctrl-C behaviour, keeping its history in `history`.
+    pub(crate) fn new(history: Option<std::path::PathBuf>) -> Result<Self, ReadlineError> {
         let mut editor = DefaultEditor::new()?;
         editor.bind_sequence(
             KeyEvent::ctrl('C'),
             EventHandler::Conditional(Box::new(ClearOrInterrupt)),
         );
-        Ok(LineReader { editor })
+        if let Some(h) = &history {
+            // A first run has no history yet; anything else unreadable starts an empty one.
+            let _ = editor.load_history(h);
+        }
+        Ok(LineReader { editor, history })
     }
 
     /// Reads the next non-empty line; an error is described for the user.
@@ -57,6 +63,11 @@ impl LineReader {
                         continue;
                     }
                     let _ = self.editor.add_history_entry(input);
+                    if let Some(h) = &self.history {
+                        // Appended line by line, so the history survives a crash; losing it
+                        // is no reason to stop the conversation.
+                        let _ = self.editor.append_history(h);
+                    }
                     return Ok(Input::Line(input.to_string()));
                 }
                 Err(ReadlineError::Interrupted) if !interrupted => {
