@@ -111,7 +111,9 @@ fn bench(c: &mut Criterion) {
     let _ = render(&chunks[..100]);
     let mut g = c.benchmark_group("render");
     g.throughput(Throughput::Bytes(bytes as u64));
-    g.bench_function("markdown_10k_chunks", |b| b.iter(|| render(black_box(&chunks))));
+    g.bench_function("markdown_10k_chunks", |b| {
+        b.iter(|| render(black_box(&chunks)))
+    });
     g.bench_function("raw_escaped_10k_chunks", |b| {
         b.iter(|| raw_escaped(black_box(&chunks)))
     });

@@ -5,9 +5,12 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::conversation;
 use super::hints;
 use super::palette;
 use super::render::RenderOptions;
+use super::repl_cmds;
+use super::repl_input::{Input, LineReader};
 use super::terminal::{self, Screen, TerminalPrompter, TerminalUi};
 use crate::agent::{self, ChatSession, SessionConfig, TurnEnd, Ui};
 use crate::audit::{AuditLog, AuditSettings, Warnings};
@@ -23,6 +26,9 @@ pub struct ChatArgs {
     /// Ask for the whole answer at once instead of streaming it
     #[arg(long)]
     pub no_stream: bool,
+    /// Send even when the server's circuit breaker is open (for this run only)
+    #[arg(long)]
+    pub no_circuit: bool,
     /// Print the answer as the model wrote it, without rendering markdown on a terminal
     #[arg(long)]
     pub raw: bool,
@@ -31,6 +37,15 @@ pub struct ChatArgs {
     pub allow: Vec<String>,
     /// The prompt (one-shot). Piped stdin is read too: alone it is the prompt; with a prompt it is the context the prompt is about. Neither: the REPL starts
     pub prompt: Vec<String>,
+    /// Continue the latest saved conversation of this repository
+    #[arg(short = 'c', long = "continue", conflicts_with = "session")]
+    pub continue_latest: bool,
+    /// Continue the conversation named NAME, or start one with that name
+    #[arg(long, value_name = "NAME")]
+    pub session: Option<String>,
+    /// Do not save this conversation (see sessions.save)
+    #[arg(long)]
+    pub no_save: bool,
 }
 
 /// A step of [`run`] that failed: it has told the user; this is the exit code.
@@ -55,12 +70,13 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
     let stdin_tty = std::io::stdin().is_terminal();
     let prompt = read_prompt(args, stdin_tty, screen)?;
     let rt = super::runtime().ok_or(ExitCode::FAILURE)?;
-    let selection = rt
-        .block_on(crate::provider::select(config, hints::notifier(screen)))
+    let mut selection = rt
+        .block_on(super::backend::select(config, hints::notifier(screen)))
         .map_err(|e| {
             screen.error(&hints::error_text(&e), None);
             exit_code_for(&e)
         })?;
+    pick_model(&rt, &mut selection, config, screen)?;
     screen.notice(&selection.describe());
 
     // Asking needs a person at a terminal; otherwise only --allow and
@@ -72,7 +88,7 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
     };
     let permissions = Permissions::new(allowed, config.safety.auto_confirm_permissions, prompter);
     let mut session = ChatSession::new(
-        selection.backend.clone(),
+        super::reliability::guard(&selection, config, args.no_circuit),
         session_config(config, &selection.model, args.no_stream),
         self_model.text.clone(),
         registry,
@@ -82,6 +98,18 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
         permissions,
         open_audit(config, screen),
     );
+    let wanted = conversation::Wanted {
+        resume_latest: args.continue_latest,
+        name: args.session.as_deref(),
+        no_save: args.no_save,
+    };
+    let saving = conversation::attach(
+        &wanted,
+        config,
+        selection.provider_name(),
+        &mut session,
+        screen,
+    )?;
     let mut ui = answer_ui(args, screen);
     let mut interrupt = terminal::ctrl_c_interrupt();
     Ok(match prompt {
@@ -96,8 +124,58 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
             &mut ui,
             &mut interrupt,
             self_model.greeting.as_deref(),
+            &super::fs_cmd::FsEnv::from_config(config),
+            saving.as_ref(),
         ),
     })
+}
+
+/// On a compatible server with no model configured: its only model, or stop before sending
+/// and list what it serves.
+fn pick_model(
+    rt: &tokio::runtime::Runtime,
+    selection: &mut super::backend::Selection,
+    config: &Config,
+    screen: &Screen,
+) -> Step<()> {
+    use super::backend::ServedModel;
+    let picked = rt.block_on(super::backend::pick_served_model(selection, config));
+    match picked {
+        Ok(ServedModel::Keep) => Ok(()),
+        Ok(ServedModel::Only(m)) => {
+            screen.notice(&format!(
+                "no model configured: using {}, the only model the server serves",
+                crate::text::sanitize::line(&m)
+            ));
+            Ok(())
+        }
+        Ok(ServedModel::Choose(served)) => {
+            let list: Vec<String> = served
+                .iter()
+                .map(|m| crate::text::sanitize::line(m).into_owned())
+                .collect();
+            let what = if list.is_empty() {
+                "the server lists no models".to_string()
+            } else {
+                format!("the server serves {}", list.join(", "))
+            };
+            screen.error(
+                &format!("no model configured, and {what}"),
+                Some("choose one with --model NAME (or llm.model in goshi.yaml, or GOSHI_MODEL)"),
+            );
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            screen.error(
+                &format!(
+                    "no model configured, and the server's model list could not be read: {}",
+                    hints::error_text(&e)
+                ),
+                Some("choose one with --model NAME (or llm.model in goshi.yaml, or GOSHI_MODEL)"),
+            );
+            Err(ExitCode::from(2))
+        }
+    }
 }
 
 /// The capabilities named by `--allow`.
@@ -218,12 +296,14 @@ fn session_config(config: &Config, model: &str, no_stream: bool) -> SessionConfi
     }
 }
 
-/// Missing credentials are a setup problem (2); anything else a failure (1).
+/// Missing credentials are a setup problem (2); nothing sent because the circuit is open is
+/// a refusal (3); anything else a failure (1).
 fn exit_code_for(e: &LlmError) -> ExitCode {
-    if e.kind == ErrorKind::MissingCredentials {
-        ExitCode::from(2)
-    } else {
-        ExitCode::FAILURE
+    match e.kind {
+        ErrorKind::MissingCredentials => ExitCode::from(2),
+        // Nothing was sent: the server's circuit breaker is open.
+        ErrorKind::CircuitOpen => ExitCode::from(super::EXIT_REFUSED),
+        _ => ExitCode::FAILURE,
     }
 }
 
@@ -297,9 +377,37 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
 }
 
 const HELP: &str =
-    "commands: /help  /tokens (session token totals)  /clear (forget the conversation)  /quit\n\
-Ctrl-C stops an answer; Ctrl-C or Ctrl-D at the prompt quits.";
+    "commands: /help  /tokens (session token totals)  /clear (forget the conversation)\n\
+/model NAME (switch model)  /save NAME (name this conversation)  /quit\n\
+Ctrl-C stops an answer or clears the line; Ctrl-C twice on an empty line, or Ctrl-D, quits.";
 
+/// Where typed REPL lines are kept across runs (per user).
+fn repl_history_file() -> Option<std::path::PathBuf> {
+    let dir = dirs::data_dir()?.join("goshi");
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(dir.join("repl_history"))
+}
+
+/// `/model NAME`: switches the model for the rest of the session (no name: shows it).
+fn switch_model(session: &mut ChatSession, name: &str, screen: &Screen) {
+    if name.is_empty() {
+        let _ = screen.out_line(&format!(
+            "(model: {}; /model NAME switches)",
+            crate::text::sanitize::line(session.model())
+        ));
+    } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        screen.error(
+            &format!("{:?} is not a model name", name),
+            Some("/model NAME"),
+        );
+    } else {
+        session.set_model(name);
+        let _ = screen.out_line(&format!("(model: {name} for the rest of this session)"));
+    }
+}
+
+// The REPL's whole context, each argument a different part of it.
+#[allow(clippy::too_many_arguments)]
 fn repl(
     rt: &tokio::runtime::Runtime,
     session: &mut ChatSession,
@@ -307,9 +415,11 @@ fn repl(
     ui: &mut TerminalUi,
     interrupt: &mut agent::Interrupt,
     greeting: Option<&str>,
+    fs_env: &super::fs_cmd::FsEnv,
+    saving: Option<&(crate::sessions::Store, conversation::Shared)>,
 ) -> ExitCode {
-    let mut editor = match rustyline::DefaultEditor::new() {
-        Ok(e) => e,
+    let mut reader = match LineReader::new(repl_history_file()) {
+        Ok(r) => r,
         Err(e) => {
             screen.error(&format!("could not start line editing: {e}"), None);
             return ExitCode::FAILURE;
@@ -319,26 +429,37 @@ fn repl(
         let _ = screen.out_line(g);
     }
     loop {
-        screen.before_input();
-        let line = match editor.readline("> ") {
-            Ok(l) => l,
-            Err(
-                rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof,
-            ) => return ExitCode::SUCCESS,
+        let line = match reader.read(screen, "> ") {
+            Ok(Input::Line(l)) => l,
+            Ok(Input::Quit) => return ExitCode::SUCCESS,
             Err(e) => {
-                screen.error(&format!("reading input failed: {e}"), None);
+                screen.error(&e, None);
                 return ExitCode::FAILURE;
             }
         };
-        let input = line.trim();
-        if input.is_empty() {
+        let input = line.as_str();
+        if repl_cmds::try_run(input, fs_env, screen) {
             continue;
         }
-        let _ = editor.add_history_entry(input);
+        if let Some(rest) = input.strip_prefix("/model") {
+            if rest.is_empty() || rest.starts_with(' ') {
+                switch_model(session, rest.trim(), screen);
+                continue;
+            }
+        }
+        if let Some(rest) = input.strip_prefix("/save") {
+            if rest.is_empty() || rest.starts_with(' ') {
+                match rest.trim() {
+                    "" => screen.error("/save needs a name", Some("/save NAME")),
+                    name => conversation::save_as(saving, name, screen),
+                }
+                continue;
+            }
+        }
         match input {
             "/quit" | "/exit" | "/q" => return ExitCode::SUCCESS,
             "/help" | "/?" => {
-                let _ = screen.out_line(HELP);
+                let _ = screen.out_line(&format!("{HELP}\n{}", repl_cmds::HELP));
                 continue;
             }
             "/tokens" => {
@@ -355,6 +476,7 @@ fn repl(
             }
             "/clear" => {
                 session.clear();
+                conversation::restart(saving, session.model());
                 let _ = screen.out_line("(conversation cleared)");
                 continue;
             }

@@ -1,17 +1,24 @@
 //! The command line: flags, subcommands, and exit codes.
 //!
-//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 130 interrupted.
+//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 refused before
+//! sending ([`EXIT_REFUSED`]), 130 interrupted.
 
 pub mod audit_cmd;
+pub mod backend;
 mod chat;
 mod config_cmd;
+mod conversation;
 mod doctor;
 pub mod fs_cmd;
 mod fs_review;
 pub mod hints;
 mod models_cmd;
 pub mod palette;
+pub mod reliability;
 pub mod render;
+mod repl_cmds;
+mod repl_input;
+mod sessions_cmd;
 mod shell;
 pub mod terminal;
 
@@ -23,6 +30,10 @@ use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
 
 use crate::config::{self, Config, EnvVars, Overrides};
 use terminal::Screen;
+
+/// Exit code: the request was refused before anything was sent (an open circuit breaker,
+/// or a budget that the request could exceed).
+pub const EXIT_REFUSED: u8 = 3;
 
 /// goshi: a local-first, safety-minded AI assistant for the terminal.
 #[derive(Parser, Debug)]
@@ -84,6 +95,11 @@ enum Command {
     },
     /// Print goshi's version
     Version,
+    /// Saved conversations: list, show, rm
+    Sessions {
+        #[command(subcommand)]
+        cmd: sessions_cmd::SessionsCommand,
+    },
     /// Print a shell's completion script (bash, zsh, fish, powershell)
     Completions(shell::CompletionsArgs),
     /// Print goshi's manual page (roff; e.g. goshi man > goshi.1)
@@ -119,17 +135,11 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Completions(args) => shell::completions(args),
+        Command::Sessions { cmd } => sessions_cmd::run(cmd),
         Command::Man => shell::man(),
         Command::Chat(args) => with_config(&cli.global, |c| chat::run(args, c)),
         Command::Fs { cmd } => with_config(&cli.global, |c| {
-            fs_cmd::run(
-                cmd,
-                &fs_cmd::FsEnv {
-                    repo_root: c.repo_root.clone(),
-                    auto_backup: c.safety.auto_backup_on_write,
-                    audit: Some(chat::audit_settings(c)),
-                },
-            )
+            fs_cmd::run(cmd, &fs_cmd::FsEnv::from_config(c))
         }),
         Command::Audit(args) => with_config(&cli.global, |c| audit_cmd::run(args, &c.audit.dir)),
         Command::Models(args) => with_config(&cli.global, |c| models_cmd::run(args, c)),

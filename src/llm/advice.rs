@@ -21,6 +21,14 @@ pub enum Setting {
     RequestTimeout,
     /// How many times a retryable failure is retried.
     MaxRetries,
+    /// How long to wait for a connection.
+    ConnectTimeout,
+    /// How long a whole answer may take.
+    TotalTimeout,
+    /// The longest wait between two tries (and the longest `Retry-After` honoured).
+    RetryMaxDelay,
+    /// Whether the circuit breaker applies.
+    Circuit,
     /// Which wire field carries the token limit (`max_tokens` or `max_completion_tokens`).
     MaxTokensField,
     /// Which OpenAI protocol to speak (Chat Completions or Responses).
@@ -105,9 +113,41 @@ pub enum Advice {
     ServerUpOrTimeout,
     /// OpenAI itself needs a key and none was given.
     MissingApiKey,
+    /// No connection within the connect timeout: the inner advice, or allow longer.
+    RaiseConnectTimeout(Box<Advice>),
+    /// The whole answer took longer than the total timeout.
+    RaiseTotalTimeout,
+    /// The server asked for a longer wait before a retry than the policy makes.
+    ComeBackLater {
+        /// The longest wait the retry policy makes.
+        max_delay: std::time::Duration,
+    },
+    /// Nothing was sent: the server's circuit breaker is open.
+    CircuitOpen,
 }
 
 impl Advice {
+    /// Replaces every occurrence of `secret` in the text it carries (an address, a model
+    /// name) with `mask`.
+    pub fn mask(&mut self, secret: &str, mask: &str) {
+        use Advice::*;
+        let texts: Vec<&mut String> = match self {
+            NoResponsesApi { url } | ConnectServer { url } | ConnectOllama { url } => vec![url],
+            ResponsesOnly { model } | PullModel { model } => vec![model],
+            ModelShutDown {
+                model,
+                date,
+                replacement,
+            } => vec![model, date, replacement],
+            _ => Vec::new(),
+        };
+        for text in texts {
+            if text.contains(secret) {
+                *text = text.replace(secret, mask);
+            }
+        }
+    }
+
     /// The setting that matters for this advice, if one does.
     pub fn setting(&self) -> Option<Setting> {
         use Advice::*;
@@ -127,6 +167,10 @@ impl Advice {
             | OllamaModelList => Setting::OllamaUrl,
             RaiseTimeout | ServerUpOrTimeout => Setting::RequestTimeout,
             MissingApiKey => Setting::ApiKey,
+            RaiseConnectTimeout(_) => Setting::ConnectTimeout,
+            RaiseTotalTimeout => Setting::TotalTimeout,
+            ComeBackLater { .. } => Setting::RetryMaxDelay,
+            CircuitOpen => Setting::Circuit,
             ConversationTooLong | PromptTooLarge | CheckSettings | FullUrl => return None,
         })
     }
@@ -197,6 +241,36 @@ impl fmt::Display for Advice {
             MissingApiKey => f.write_str(
                 "create a key at https://platform.openai.com/api-keys and pass it, or use a local model",
             ),
+            RaiseConnectTimeout(inner) => write!(f, "{inner}; or raise the connect timeout"),
+            RaiseTotalTimeout => {
+                f.write_str("raise or remove the total timeout if long answers are expected")
+            }
+            ComeBackLater { max_delay } => write!(
+                f,
+                "try again after that; the retry policy waits at most {}s",
+                max_delay.as_secs_f64()
+            ),
+            CircuitOpen => f.write_str(
+                "wait until then, or send without the circuit breaker",
+            ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::{ErrorKind, LlmError};
+
+    #[test]
+    fn a_masked_error_masks_its_advice_too() {
+        let key = "sk-secret-key-0123456789";
+        let err = LlmError::new(ErrorKind::Connect, "could not connect")
+            .with_advice(Advice::ConnectServer {
+                url: format!("http://h/{key}/v1"),
+            })
+            .mask_secret(key);
+        assert!(!format!("{err:?}").contains(key), "{err:?}");
+        assert_eq!(err.setting(), Some(Setting::OpenAiBaseUrl));
     }
 }

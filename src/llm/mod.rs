@@ -52,10 +52,13 @@ pub mod accumulate;
 pub mod advice;
 pub mod backend;
 pub mod chat_wire;
+pub mod circuit;
+pub mod deadline;
 pub mod error;
 pub mod events;
 pub mod http;
 pub mod ndjson;
+pub mod net_error;
 pub mod notice;
 pub mod ollama;
 pub mod openai;
@@ -65,9 +68,13 @@ pub mod toolname;
 pub mod types;
 pub mod usage;
 
+/// The default cap on one answer's text and tool arguments, 32 MiB: a broken or hostile
+/// server cannot fill memory (the chat loop enforces it; `llm.max_response_bytes` sets it).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
 pub use accumulate::{Accumulator, AssistantTurn};
 pub use advice::{Advice, Setting};
-pub use backend::{Backend, EventStream};
+pub use backend::{Backend, EventStream, ToolSupport};
 pub use error::{ErrorKind, LlmError};
 pub use events::{FinishReason, StreamEvent, Usage};
 pub use notice::{Notice, Notifier};

@@ -116,9 +116,9 @@ const LAYERS: &[&str] = &[
     "safety",
     "tools",
     "audit",
+    "sessions",
     "config",
     "selfmodel",
-    "provider",
     "agent",
     "cli",
 ];
