@@ -10,11 +10,14 @@
 #   CHUNKS=10000      chunks in the stream
 #   SKIP_BUILD=1      use the existing release build
 #   CURL_ONLY=1       measure curl only (while `goshi chat` is not available)
+#   NO_PTY=1          skip the pseudo-terminal case (live markdown against --raw)
 #
 # Wall time and peak RSS of each run come from bench/measure.c (fork, exec, wait4). Prints medians,
 # peak RSS and the goshi/curl ratio, and checks them against the targets (goshi median wall
 # <= 2x curl, goshi peak RSS <= 12 MiB, `goshi --version` median < 5 ms). Exits 1 when a
-# target is missed. See docs/performance.md.
+# target is missed. Then, with stdout on a pseudo-terminal (`script -qfec`, 100x40), goshi
+# rendering the answer as live markdown against `goshi chat --raw` on the same terminal
+# (reported as a ratio; no target). See docs/performance.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -96,6 +99,19 @@ for _ in $(seq "$RUNS"); do
         "$MEASURE" "${goshi_cmd[@]}" 2>/dev/null >>"$WORK/goshi.txt"
     fi
 done
+: >"$WORK/pty_raw.txt"
+: >"$WORK/pty_md.txt"
+if [[ -z "${CURL_ONLY:-}" && -z "${NO_PTY:-}" ]] && command -v script >/dev/null; then
+    # The answer is the stream fixture's random tokens: fences, lists and inline markup
+    # appear in it, so the renderer does real work. NO_COLOR would turn rendering off.
+    pty_cmd="stty cols 100 rows 40; $(printf '%q ' "${goshi_cmd[@]}")"
+    for _ in $(seq "$RUNS"); do
+        env -u NO_COLOR TERM=xterm-256color "$MEASURE" script -qfec "$pty_cmd --raw" /dev/null \
+            2>/dev/null >>"$WORK/pty_raw.txt" </dev/null
+        env -u NO_COLOR TERM=xterm-256color "$MEASURE" script -qfec "$pty_cmd" /dev/null \
+            2>/dev/null >>"$WORK/pty_md.txt" </dev/null
+    done
+fi
 : >"$WORK/version.txt"
 for _ in $(seq "$VERSION_RUNS"); do
     "$MEASURE" "$GOSHI" --version >>"$WORK/version.txt"
@@ -140,6 +156,13 @@ if goshi_wall:
         failed.append("wall ratio")
     if peak > 12:
         failed.append("peak RSS")
+pty_raw_wall, pty_raw_rss = load("pty_raw")
+pty_md_wall, pty_md_rss = load("pty_md")
+if pty_raw_wall and pty_md_wall:
+    line("pty --raw", pty_raw_wall, pty_raw_rss)
+    line("pty markdown", pty_md_wall, pty_md_rss)
+    ratio = statistics.median(pty_md_wall) / statistics.median(pty_raw_wall)
+    print(f"on a terminal: live markdown / --raw wall ratio {ratio:.2f} (same stream, same pty)")
 version_wall, version_rss = load("version")
 line("goshi --version", version_wall, version_rss)
 vmed = statistics.median(version_wall) * 1000

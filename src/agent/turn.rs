@@ -376,14 +376,35 @@ fn warn_about_the_end(turn: &AssistantTurn, max_tokens: u32, ui: &mut dyn Ui) {
 }
 
 /// The first line of `s`, at most 160 characters, control characters escaped: it may quote
-/// model-chosen text and is shown on the terminal.
+/// model-chosen text and is shown on the terminal. A longer line is cut after its last whole
+/// sentence that fits (so a message such as the permission denial is never cut mid-sentence),
+/// or with an ellipsis when not even one sentence fits.
 fn first_line(s: &str) -> String {
-    let line: String = s
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .take(160)
-        .collect();
-    one_line(&line, 160)
+    const MAX: usize = 160;
+    let line = s.lines().next().unwrap_or_default();
+    if line.chars().count() <= MAX {
+        return one_line(line, MAX);
+    }
+    let head: String = line.chars().take(MAX).collect();
+    match head.rfind(". ") {
+        Some(end) => one_line(&head[..=end], MAX),
+        None => one_line(line, MAX),
+    }
+}
+
+#[cfg(test)]
+mod first_line_tests {
+    use super::*;
+    use crate::safety::permissions::{Capability, Permissions};
+
+    #[test]
+    fn long_lines_end_at_a_sentence_or_an_ellipsis() {
+        for cap in [Capability::FsRead, Capability::FsWrite] {
+            let shown = first_line(&Permissions::denial_message(cap));
+            assert!(shown.ends_with("without consent)."), "{shown}");
+        }
+        let long = "x".repeat(300);
+        assert_eq!(first_line(&long), format!("{}…", "x".repeat(160)));
+        assert_eq!(first_line("short. one\nsecond"), "short. one");
+    }
 }

@@ -195,8 +195,10 @@ fn fs_write_without_fs_write_is_denied_and_nothing_is_stored() {
             "{denial}"
         );
         assert_eq!(only_tool_result(&chat.requests()[1]), denial, "{b:?}");
-        // Status lines and the audit keep the first 160 characters.
-        let short: String = denial.chars().take(160).collect();
+        // Status lines and the audit keep the whole sentences of the first 160 characters.
+        let head: String = denial.chars().take(160).collect();
+        let short = &head[..=head.rfind(". ").unwrap()];
+        assert!(short.ends_with("without consent)."), "{short}");
         assert!(
             run.has_err_line(&format!("→ fs.write new.txt (6 bytes) … ✗ {short}")),
             "{b:?}: {}",
@@ -220,7 +222,7 @@ fn fs_write_without_fs_write_is_denied_and_nothing_is_stored() {
         );
         assert_eq!(events[3]["tool"], "fs.write");
         assert_eq!(events[3]["outcome"], "not a terminal");
-        assert_eq!(events[4]["outcome"], short.as_str());
+        assert_eq!(events[4]["outcome"], short);
     }
 }
 

@@ -101,8 +101,33 @@ fn since_accepts_a_time_and_a_duration() {
     let repo = Repo::new();
     let late = repo.stdout(&["--since", "2026-11-27T10:03:00Z", "--format", "json"]);
     assert_eq!(late, format!("{B2}\n{A3}\n"));
-    // What a duration selects depends on the clock; only check that one is accepted.
-    repo.goshi(&["--since", "1h"]).assert().success();
+    // A duration counts back from now: an event of a minute ago is shown, one of two hours
+    // ago and the fixed 2026-11-27 ones are not.
+    let repo = Repo::empty();
+    let at = |ago: u64| {
+        let t = std::time::SystemTime::now() - std::time::Duration::from_secs(ago);
+        humantime::format_rfc3339_millis(t).to_string()
+    };
+    let recent = format!(
+        r#"{{"ts":"{}","session":"cccc00000003","type":"tool_call","tool":"fs.read"}}"#,
+        at(60)
+    );
+    let old = format!(
+        r#"{{"ts":"{}","session":"cccc00000003","type":"session_start"}}"#,
+        at(7200)
+    );
+    repo.sandbox.write(
+        ".goshi/audit/2026-11-27T10-00-00Z-aaaa00000001.jsonl",
+        &format!("{A1}\n{A2}\n"),
+    );
+    repo.sandbox.write(
+        ".goshi/audit/2026-11-30T00-00-00Z-cccc00000003.jsonl",
+        &format!("{old}\n{recent}\n"),
+    );
+    let hour = repo.stdout(&["--since", "1h", "--format", "json"]);
+    assert_eq!(hour, format!("{recent}\n"));
+    let day = repo.stdout(&["--since", "3h", "--format", "json"]);
+    assert_eq!(day, format!("{old}\n{recent}\n"));
 }
 
 #[test]
