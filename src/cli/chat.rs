@@ -8,6 +8,7 @@ use clap::Args;
 use super::backend::Selection;
 use super::conversation;
 use super::hints;
+use super::json_out;
 use super::palette;
 use super::render::RenderOptions;
 use super::repl_cmds;
@@ -48,6 +49,9 @@ pub struct ChatArgs {
     /// Do not save this conversation (see sessions.save)
     #[arg(long)]
     pub no_save: bool,
+    /// Output: text, json (one object at the end, whatever happens) or jsonl (events as they happen)
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: json_out::Format,
 }
 
 /// A step of [`run`] that failed: it has told the user; this is the exit code.
@@ -55,9 +59,27 @@ type Step<T> = Result<T, ExitCode>;
 
 /// Runs `goshi chat`.
 pub fn run(args: &ChatArgs, config: &Config) -> ExitCode {
-    match chat(args, config, &Screen::stdio()) {
-        Ok(code) | Err(code) => code,
+    let screen = Screen::stdio();
+    match chat(args, config, &screen) {
+        Ok(code) => code,
+        Err(code) if args.format == json_out::Format::Text => code,
+        Err(code) => setup_failed_json(args.format, code, &screen),
     }
+}
+
+/// The one JSON object of `--format json|jsonl` when goshi stopped before any turn ran.
+pub fn setup_failed_json(format: json_out::Format, code: ExitCode, screen: &Screen) -> ExitCode {
+    let ui = json_out::JsonUi::new(screen.clone(), format);
+    let outcome = json_out::Outcome::setup(exit_number(code), screen);
+    ui.finish(outcome, serde_json::json!({}))
+}
+
+/// The number of an [`ExitCode`]: std has no stable accessor, so it is read from `Debug`
+/// (`ExitCode(unix_exit_status(N))`); 1 if that ever changes.
+fn exit_number(code: ExitCode) -> u8 {
+    let text = format!("{code:?}");
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or(1)
 }
 
 /// Checks the setup, picks the provider, then runs one turn or the REPL.
@@ -118,6 +140,42 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
     let mut ui = answer_ui(args, screen);
     let mut interrupt = terminal::ctrl_c_interrupt();
     Ok(match prompt {
+        Some(p) if args.format != json_out::Format::Text => {
+            let before = proposal_ids(config);
+            let mut json_ui = json_out::JsonUi::new(screen.clone(), args.format);
+            let end = rt.block_on(session.run_turn(&p, &mut json_ui, &mut interrupt));
+            let mut lines = json_out::Lines::default();
+            let code = exit_number(report_end(&end, &mut lines));
+            let message = lines.0.last().map(|l| {
+                l.trim_start_matches("goshi: error: ")
+                    .trim_start_matches("goshi: ")
+                    .to_string()
+            });
+            let created: Vec<String> = proposal_ids(config)
+                .into_iter()
+                .filter(|id| !before.contains(id))
+                .collect();
+            let u = session.usage();
+            let facts = serde_json::json!({
+                "provider": selection.provider_name(),
+                "model": session.model(),
+                "usage": {
+                    "prompt_tokens": u.total.prompt_tokens,
+                    "completion_tokens": u.total.completion_tokens,
+                    "total_tokens": u.total.total_tokens,
+                    "responses": u.responses,
+                },
+                "proposals": created,
+            });
+            json_ui.finish(json_out::Outcome::of_turn(&end, code, message), facts)
+        }
+        None if args.format != json_out::Format::Text => {
+            screen.error(
+                "--format json and jsonl need a prompt (one-shot); the REPL is for people",
+                Some("pass a prompt, or pipe one in"),
+            );
+            return Err(ExitCode::from(2));
+        }
         Some(p) => {
             let end = rt.block_on(session.run_turn(&p, &mut ui, &mut interrupt));
             report_end(&end, &mut ui)
@@ -181,6 +239,13 @@ fn pick_model(
             Err(ExitCode::from(2))
         }
     }
+}
+
+/// The ids of the stored proposals (none when they cannot be listed).
+fn proposal_ids(config: &Config) -> Vec<String> {
+    crate::safety::proposals::list(&config.repo_root)
+        .map(|all| all.into_iter().map(|p| p.id).collect())
+        .unwrap_or_default()
 }
 
 /// The capabilities named by `--allow`.

@@ -13,6 +13,7 @@ mod doctor;
 pub mod fs_cmd;
 mod fs_review;
 pub mod hints;
+mod json_out;
 mod models_cmd;
 pub mod palette;
 pub mod reliability;
@@ -140,6 +141,22 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => shell::completions(args),
         Command::Sessions { cmd } => sessions_cmd::run(cmd),
         Command::Man => shell::man(),
+        Command::Chat(args) if args.format != json_out::Format::Text => {
+            // The scripting contract: one JSON object even when the configuration is bad.
+            match config::load(&overrides(&cli.global), &EnvVars::from_process()) {
+                Ok(c) => {
+                    let screen = Screen::stdio();
+                    for w in &c.warnings {
+                        screen.warning(w);
+                    }
+                    chat::run(args, &c)
+                }
+                Err(e) => {
+                    config_error(&e);
+                    chat::setup_failed_json(args.format, ExitCode::from(2), &Screen::stdio())
+                }
+            }
+        }
         Command::Chat(args) => with_config(&cli.global, |c| chat::run(args, c)),
         Command::Fs { cmd } => with_config(&cli.global, |c| {
             fs_cmd::run(cmd, &fs_cmd::FsEnv::from_config(c))

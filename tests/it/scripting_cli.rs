@@ -1,7 +1,9 @@
 //! goshi in scripts and pipes: piped stdin with a prompt argument is the context the prompt
-//! is about; too much or non-text stdin is refused before anything is sent.
+//! is about; too much or non-text stdin is refused before anything is sent; `--format json`
+//! (or `jsonl`) is one JSON object (or events ending with it) whatever happens.
 
 use crate::support::cli_common::*;
+use crate::support::Reply;
 
 /// The user message of the first request.
 fn first_user_message(chat: &Chat) -> String {
@@ -126,4 +128,105 @@ fn a_compatible_server_serving_several_models_stops_before_sending_and_lists_the
     );
     assert!(run.stderr.contains("--model NAME"), "{}", run.stderr);
     assert!(server.requests_to("/v1/chat/completions").is_empty());
+}
+
+/// stdout of a `--format json` run: exactly one JSON object (and nothing else).
+fn one_object(run: &crate::support::hermetic::Run) -> serde_json::Value {
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "exactly one line on stdout: {:?}",
+        run.stdout
+    );
+    serde_json::from_str(lines[0]).unwrap()
+}
+
+#[test]
+fn format_json_is_one_object_with_the_answer_usage_and_tool_calls() {
+    for b in BOTH {
+        let chat = Chat::new(b);
+        chat.write("notes.txt", "alpha\n");
+        chat.push(b.tool_reply(&[call("call_1", "fs_read", r#"{"path":"notes.txt"}"#)]));
+        chat.push(b.text_reply(&["It says ", "alpha."], (20, 4)));
+        let run = chat.chat(&[
+            "--format",
+            "json",
+            "--allow",
+            "fs.read",
+            "what is in notes?",
+        ]);
+        assert_eq!(run.code, Some(0), "{b:?}: {}", run.stderr);
+        let v = one_object(&run);
+        assert_eq!(v["ok"], true, "{b:?}: {v}");
+        assert_eq!(v["exit_code"], 0);
+        assert_eq!(v["answer"], "It says alpha.", "{b:?}");
+        assert_eq!(v["model"], MODEL);
+        assert_eq!(v["provider"], b.display(), "{b:?}");
+        assert_eq!(v["tool_calls"][0]["tool"], "fs.read", "{b:?}: {v}");
+        assert_eq!(v["tool_calls"][0]["ok"], true, "{b:?}: {v}");
+        assert!(
+            v["usage"]["total_tokens"].as_u64().unwrap() >= 24,
+            "{b:?}: {v}"
+        );
+        assert_eq!(v["error"], serde_json::Value::Null);
+    }
+}
+
+#[test]
+fn format_json_reports_a_failure_and_a_bad_config_as_one_object() {
+    let chat = Chat::new(Backend::OpenAi);
+    chat.push(Reply::json(
+        401,
+        serde_json::json!({"error": {"message": "bad key", "type": "invalid_request_error"}}),
+    ));
+    let run = chat.chat(&["--format", "json", "hi"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let v = one_object(&run);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["exit_code"], 1);
+    assert_eq!(v["error"]["kind"], "unauthorized", "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("bad key"),
+        "{v}"
+    );
+
+    let bad = Chat::new(Backend::OpenAi);
+    bad.config("llm:\n  temperature: 9\n");
+    let run = bad.chat(&["--format", "json", "hi"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    let v = one_object(&run);
+    assert_eq!(v["error"]["kind"], "usage", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("llm.temperature"),
+        "{v}"
+    );
+    assert!(bad.server.requests().is_empty());
+}
+
+#[test]
+fn format_jsonl_streams_events_and_ends_with_the_object() {
+    let b = Backend::Ollama;
+    let chat = Chat::new(b);
+    chat.push(b.text_reply(&["Hel", "lo."], (3, 2)));
+    let run = chat.chat(&["--format", "jsonl", "hi"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let events: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let texts: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "text")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.concat(), "Hello.");
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "end");
+    assert_eq!(last["answer"], "Hello.");
+    assert_eq!(last["ok"], true);
 }

@@ -48,6 +48,8 @@ impl Sink {
 struct State {
     out: Sink,
     err: Sink,
+    /// The last error shown (for `--format json`, which reports it on stdout too).
+    last_error: Option<String>,
 }
 
 impl State {
@@ -117,6 +119,7 @@ impl Screen {
             state: Arc::new(Mutex::new(State {
                 out: Sink::new(out, out_terminal),
                 err: Sink::new(err, err_terminal),
+                last_error: None,
             })),
         }
     }
@@ -208,6 +211,7 @@ impl Screen {
     /// `goshi: error: {message}` on stderr, and the hint (what to do) under it (escaped, as
     /// for [`Screen::notice`]).
     pub fn error(&self, message: &str, hint: Option<&str>) {
+        self.lock().last_error = Some(message.to_string());
         let p = self.err_palette();
         let label = p.paint(Role::Error, "error:");
         let message = sanitize::text(message);
@@ -219,6 +223,11 @@ impl Screen {
             )),
             None => self.line(&format!("goshi: {label} {message}")),
         }
+    }
+
+    /// The message of the last [`Screen::error`], if any.
+    pub fn last_error(&self) -> Option<String> {
+        self.lock().last_error.clone()
     }
 
     /// The colours for stdout: by `--color`, the environment, and whether it is a terminal.
