@@ -3,7 +3,8 @@
 //! The crate is layered; each layer depends only on the ones below it:
 //!
 //! - [`llm`]: the provider-neutral LLM layer (messages, the event stream, errors, retries) with
-//!   the OpenAI and Ollama backends. It knows nothing of the CLI.
+//!   the OpenAI and Ollama backends. It knows nothing of the CLI and never writes to the
+//!   terminal: notices and advice are values the caller renders.
 //! - [`safety`]: capabilities and permissions, the path guard, proposals.
 //! - [`tools`], [`audit`]: what the model may do, and the record.
 //! - [`persist`]: atomic file writes, a leaf every layer may use.

@@ -2,11 +2,13 @@
 //! calls the user permits, send their results back, and repeat until the model answers
 //! without tools (or the round cap is reached).
 
+pub mod limits;
 #[cfg(test)]
 mod tests;
 mod turn;
 pub mod ui;
 
+pub use limits::{LimitHit, Limits};
 pub use turn::TurnEnd;
 pub use ui::Ui;
 
@@ -41,6 +43,8 @@ pub struct SessionConfig {
     pub no_stream: bool,
     /// Whether tools are offered at all.
     pub tools_enabled: bool,
+    /// Caps against runaway answers and tool use.
+    pub limits: Limits,
 }
 
 /// One conversation with a model, its tools, permissions and audit log.

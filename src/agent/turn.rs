@@ -5,6 +5,7 @@ use std::ops::ControlFlow;
 use futures_util::{FutureExt, StreamExt};
 use serde_json::json;
 
+use super::limits::{AnswerBudget, LimitHit, Limits};
 use super::{ChatSession, Interrupt, Ui};
 use crate::audit::{AuditEvent, EventType};
 use crate::llm::usage::token_line;
@@ -23,6 +24,8 @@ pub enum TurnEnd {
     Cancelled,
     /// The model kept calling tools past `llm.max_tool_rounds`.
     RoundLimit(u32),
+    /// A cap against runaway answers or tool use was hit (see [`Limits`]).
+    LimitReached(LimitHit),
     /// The model could not be reached or the answer broke; the partial answer was kept.
     Failed(LlmError),
 }
@@ -31,6 +34,7 @@ enum RoundEnd {
     Answer(AssistantTurn),
     Cancelled,
     Failed(LlmError),
+    Limit(LimitHit),
 }
 
 impl ChatSession {
@@ -44,12 +48,14 @@ impl ChatSession {
         self.history.push(Message::user(input));
         let max = self.config.max_tool_rounds;
         let mut round = 0u32;
+        let mut calls_run = 0usize;
         loop {
             round += 1;
             let answer = match self.model_round(round, ui, interrupt).await {
                 RoundEnd::Answer(a) => a,
                 RoundEnd::Cancelled => return TurnEnd::Cancelled,
                 RoundEnd::Failed(e) => return TurnEnd::Failed(e),
+                RoundEnd::Limit(hit) => return TurnEnd::LimitReached(hit),
             };
             let calls = answer.tool_calls.clone();
             self.history.push(answer.to_message());
@@ -68,12 +74,48 @@ impl ChatSession {
                 }
                 return TurnEnd::RoundLimit(max);
             }
-            for call in &calls {
-                let result = self.run_tool(call, ui);
-                self.history
-                    .push(Message::tool(&call.id, &call.name, result));
+            if let Err(hit) = self.run_tools(&calls, &mut calls_run, ui) {
+                return TurnEnd::LimitReached(hit);
             }
         }
+    }
+
+    /// Runs one answer's tool calls and adds their results to the history, within the
+    /// per-turn call cap and the per-round result-bytes cap. Every call gets a result (a
+    /// "not run" note past a cap), so the history stays valid for the next turn.
+    fn run_tools(
+        &mut self,
+        calls: &[ToolCall],
+        calls_run: &mut usize,
+        ui: &mut dyn Ui,
+    ) -> Result<(), LimitHit> {
+        let limits = self.config.limits;
+        let mut hit = None;
+        if *calls_run + calls.len() > limits.max_calls_per_turn {
+            hit = Some(LimitHit::CallsPerTurn(limits.max_calls_per_turn));
+        }
+        let mut result_bytes = 0usize;
+        for call in calls {
+            let result = match &hit {
+                Some(h) => format!("not run: {}", first_line(&h.to_string())),
+                None => {
+                    *calls_run += 1;
+                    let r = self.run_tool(call, ui);
+                    result_bytes = result_bytes.saturating_add(r.len());
+                    if result_bytes > limits.max_result_bytes_per_round {
+                        let h = LimitHit::ResultBytes(limits.max_result_bytes_per_round);
+                        let note = format!("not sent: {}", first_line(&h.to_string()));
+                        hit = Some(h);
+                        note
+                    } else {
+                        r
+                    }
+                }
+            };
+            self.history
+                .push(Message::tool(&call.id, &call.name, result));
+        }
+        hit.map_or(Ok(()), Err)
     }
 
     fn request(&self) -> ChatRequest {
@@ -111,7 +153,7 @@ impl ChatSession {
             Ok(s) => s,
             Err(end) => return end,
         };
-        let (turn, stopped) = relay(&mut stream, ui, interrupt).await;
+        let (turn, stopped) = relay(&mut stream, ui, interrupt, self.config.limits).await;
         drop(stream);
         ui.end_answer();
         if let Some(u) = &turn.usage {
@@ -161,8 +203,13 @@ impl ChatSession {
         if !turn.text.is_empty() {
             self.history.push(Message::assistant(turn.text.clone()));
         }
-        if let RoundEnd::Failed(e) = &stop {
-            self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()));
+        match &stop {
+            RoundEnd::Failed(e) => {
+                self.record(AuditEvent::new(EventType::LlmError).outcome(e.message.clone()))
+            }
+            RoundEnd::Limit(hit) => self
+                .record(AuditEvent::new(EventType::LlmError).outcome(first_line(&hit.to_string()))),
+            _ => {}
         }
         stop
     }
@@ -172,7 +219,9 @@ impl ChatSession {
     fn run_tool(&mut self, call: &ToolCall, ui: &mut dyn Ui) -> String {
         // Parsed once; the summary, the audit record and the tool all use this.
         let args = call.parse_arguments();
-        let summary = self.registry.summarize_value(&call.name, args.json());
+        let summary = self
+            .registry
+            .summarize_value(&call.name, args.json(), &self.tool_ctx);
         let logged = match args.json() {
             Some(v) => v.clone(),
             None => json!(call.arguments),
@@ -273,8 +322,10 @@ async fn relay(
     stream: &mut EventStream,
     ui: &mut dyn Ui,
     interrupt: &mut Interrupt,
+    limits: Limits,
 ) -> (AssistantTurn, Option<RoundEnd>) {
     let mut acc = Accumulator::new();
+    let mut budget = AnswerBudget::new(limits);
     let mut stop_flag = interrupt();
     let stopped = 'outer: loop {
         let mut item = tokio::select! {
@@ -288,6 +339,10 @@ async fn relay(
                 None => break 'outer None,
                 Some(Err(e)) => break 'outer Some(RoundEnd::Failed(e)),
                 Some(Ok(event)) => {
+                    if let Err(hit) = budget.charge(&event) {
+                        ui.flush();
+                        break 'outer Some(RoundEnd::Limit(hit));
+                    }
                     if let StreamEvent::TextDelta(t) = &event {
                         ui.text(t);
                     }

@@ -15,7 +15,7 @@
 //! [`retention`] prunes old sessions when a new one opens.
 
 pub mod reader;
-pub mod redact;
+pub use crate::text::redact;
 pub mod retention;
 pub mod style;
 mod writer;
@@ -185,6 +185,33 @@ pub struct UnknownValue {
     pub allowed: Vec<&'static str>,
 }
 
+/// Where the audit log's warnings go (a failed write, an old file that could not be deleted).
+/// The log never prints; the CLI shows them on its screen.
+#[derive(Clone)]
+pub struct Warnings(std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl Warnings {
+    /// Warnings handed to `f`, one sentence each, without a `warning:` prefix.
+    pub fn new(f: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        Warnings(std::sync::Arc::new(f))
+    }
+
+    /// Warnings dropped (tests, or an embedder that does not want them).
+    pub fn ignore() -> Self {
+        Warnings::new(|_| {})
+    }
+
+    pub(crate) fn send(&self, message: &str) {
+        (self.0)(message)
+    }
+}
+
+impl fmt::Debug for Warnings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Warnings")
+    }
+}
+
 /// The `audit:` settings the log needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditSettings {
@@ -199,6 +226,9 @@ pub struct AuditSettings {
     pub retention_days: Option<u64>,
     /// Keep at most this many session files, the new one included (checked at open).
     pub max_sessions: Option<usize>,
+    /// The repository: a `dir` inside it is created without following symbolic links, so a
+    /// `.goshi` link shipped in the repository cannot move the trail elsewhere.
+    pub repo_root: Option<PathBuf>,
 }
 
 impl Default for AuditSettings {
@@ -210,6 +240,7 @@ impl Default for AuditSettings {
             tool_arguments_style: ArgumentsStyle::Summaries,
             retention_days: None,
             max_sessions: None,
+            repo_root: None,
         }
     }
 }

@@ -107,18 +107,13 @@ impl ReadReport {
     }
 }
 
-/// The events in `dir` that pass `filter`, oldest first. Skipped lines are counted in one
-/// warning on stderr; use [`read_report`] to handle them yourself. A missing directory has
-/// no events.
+/// The events in `dir` that pass `filter`, oldest first; unreadable lines are left out
+/// ([`read_report`] counts them and says where). A missing directory has no events.
 pub fn read_events(dir: &Path, filter: &Filter) -> Result<Vec<StoredEvent>, AuditError> {
-    let report = read_report(dir, filter)?;
-    if let Some(w) = report.warning() {
-        eprintln!("goshi: warning: {w}");
-    }
-    Ok(report.events)
+    Ok(read_report(dir, filter)?.events)
 }
 
-/// Like [`read_events`], but returns the counts and skipped lines instead of printing.
+/// Like [`read_events`], but also returns the counts and the skipped lines.
 pub fn read_report(dir: &Path, filter: &Filter) -> Result<ReadReport, AuditError> {
     let mut report = ReadReport::default();
     let entries = match std::fs::read_dir(dir) {

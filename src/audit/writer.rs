@@ -13,7 +13,7 @@ use super::redact::Redactor;
 use super::retention::apply_retention;
 use super::{
     format_time, is_valid_session_id, session_file_name, style, ArgumentsStyle, AuditError,
-    AuditEvent, AuditSettings, EventType,
+    AuditEvent, AuditSettings, EventType, Warnings,
 };
 
 /// The audit file of one chat session. `Send + Sync`: share it behind an `Arc` or a reference.
@@ -28,6 +28,7 @@ pub struct AuditLog {
     session_id: String,
     redactor: Redactor,
     style: ArgumentsStyle,
+    warnings: Warnings,
     state: Mutex<State>,
 }
 
@@ -62,17 +63,19 @@ impl AuditLog {
     /// writes `session_start`.
     ///
     /// `secrets` (the API key) are masked in every line even when `settings.redact` is false.
-    /// A session id that cannot be part of a file name is refused.
+    /// A session id that cannot be part of a file name is refused. Problems that do not stop
+    /// the log (an old file that could not be deleted, a failed write later) go to `warnings`.
     pub fn open(
         settings: &AuditSettings,
         session_id: &str,
         secrets: Vec<String>,
+        warnings: Warnings,
     ) -> Result<AuditLog, AuditError> {
         if !is_valid_session_id(session_id) {
             return Err(AuditError::BadSessionId(session_id.to_string()));
         }
         let dir = &settings.dir;
-        create_dir(dir).map_err(|source| AuditError::CreateDir {
+        create_dir(dir, settings.repo_root.as_deref()).map_err(|source| AuditError::CreateDir {
             dir: dir.clone(),
             source,
         })?;
@@ -90,13 +93,16 @@ impl AuditLog {
             now,
         );
         for (old, why) in &report.failed {
-            eprintln!("goshi: warning: could not delete the old audit file {old:?}: {why}");
+            warnings.send(&format!(
+                "could not delete the old audit file {old:?}: {why}"
+            ));
         }
         let log = AuditLog {
             path,
             session_id: session_id.to_string(),
             redactor: Redactor::new(secrets, settings.redact),
             style: settings.tool_arguments_style,
+            warnings,
             state: Mutex::new(State {
                 file,
                 reported: false,
@@ -152,11 +158,11 @@ impl AuditLog {
         if let Err(e) = &result {
             if !state.reported {
                 state.reported = true;
-                eprintln!(
-                    "goshi: warning: could not write to the audit log {:?}: {e}; \
+                self.warnings.send(&format!(
+                    "could not write to the audit log {:?}: {e}; \
                      events may be missing from it (goshi keeps trying)",
                     self.path
-                );
+                ));
             }
         }
         result
@@ -195,13 +201,21 @@ impl AuditLog {
     }
 }
 
-fn create_dir(dir: &Path) -> io::Result<()> {
+/// Creates the trail's directory, readable by the user alone (it holds what the model read
+/// and wrote). Inside the repository no symbolic link is followed on the way.
+fn create_dir(dir: &Path, repo_root: Option<&Path>) -> io::Result<()> {
+    let inside = repo_root.and_then(|r| Some((r, dir.strip_prefix(r).ok()?)));
+    if let Some((root, rel)) = inside.filter(|(_, rel)| {
+        rel.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+    }) {
+        return crate::persist::real_dirs::create_real_dirs(root, rel, 0o700).map(|_| ());
+    }
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::DirBuilderExt;
-        // The trail holds what the model read and wrote: only the user should see it.
         b.mode(0o700);
     }
     b.create(dir)
@@ -245,7 +259,8 @@ mod tests {
     #[test]
     fn open_creates_the_file_and_writes_session_start() {
         let d = tempfile::tempdir().unwrap();
-        let log = AuditLog::open(&settings(d.path()), "abc123", vec![]).unwrap();
+        let log =
+            AuditLog::open(&settings(d.path()), "abc123", vec![], Warnings::ignore()).unwrap();
         assert_eq!(log.session_id(), "abc123");
         let name = log
             .path()
@@ -279,7 +294,7 @@ mod tests {
     fn events_are_readable_while_the_log_is_open() {
         let d = tempfile::tempdir().unwrap();
         let s = settings(d.path());
-        let log = AuditLog::open(&s, "live1", vec![]).unwrap();
+        let log = AuditLog::open(&s, "live1", vec![], Warnings::ignore()).unwrap();
         log.record(
             AuditEvent::new(EventType::ToolCall)
                 .tool("fs.read")
@@ -322,7 +337,7 @@ mod tests {
             tool_arguments_style: ArgumentsStyle::Full,
             ..settings(d.path())
         };
-        let log = AuditLog::open(&s, "red1", vec![KEY.into()]).unwrap();
+        let log = AuditLog::open(&s, "red1", vec![KEY.into()], Warnings::ignore()).unwrap();
         log.record(secret_event());
         let raw = std::fs::read_to_string(log.path()).unwrap();
         assert!(!raw.contains("TopSecretKey"), "{raw}");
@@ -342,7 +357,7 @@ mod tests {
             tool_arguments_style: ArgumentsStyle::Full,
             ..settings(d.path())
         };
-        let log = AuditLog::open(&s, "red2", vec![KEY.into()]).unwrap();
+        let log = AuditLog::open(&s, "red2", vec![KEY.into()], Warnings::ignore()).unwrap();
         log.record(secret_event());
         let raw = std::fs::read_to_string(log.path()).unwrap();
         assert!(!raw.contains("TopSecretKey"), "{raw}");
@@ -354,7 +369,13 @@ mod tests {
     #[test]
     fn a_secret_that_cannot_be_masked_withholds_the_details() {
         let d = tempfile::tempdir().unwrap();
-        let log = AuditLog::open(&settings(d.path()), "num1", vec!["987654321".into()]).unwrap();
+        let log = AuditLog::open(
+            &settings(d.path()),
+            "num1",
+            vec!["987654321".into()],
+            Warnings::ignore(),
+        )
+        .unwrap();
         log.record(AuditEvent::new(EventType::LlmRequest).detail(json!({"n": 987_654_321})));
         let raw = std::fs::read_to_string(log.path()).unwrap();
         assert!(!raw.contains("987654321"), "{raw}");
@@ -366,7 +387,13 @@ mod tests {
     #[test]
     fn argument_style_is_applied_after_redaction() {
         let d = tempfile::tempdir().unwrap();
-        let log = AuditLog::open(&settings(d.path()), "sty1", vec![KEY.into()]).unwrap();
+        let log = AuditLog::open(
+            &settings(d.path()),
+            "sty1",
+            vec![KEY.into()],
+            Warnings::ignore(),
+        )
+        .unwrap();
         let content = format!("{}{KEY}", "a".repeat(100));
         log.record(
             AuditEvent::new(EventType::ToolCall)
@@ -382,7 +409,9 @@ mod tests {
     #[test]
     fn concurrent_records_each_get_a_whole_line() {
         let d = tempfile::tempdir().unwrap();
-        let log = Arc::new(AuditLog::open(&settings(d.path()), "conc1", vec![]).unwrap());
+        let log = Arc::new(
+            AuditLog::open(&settings(d.path()), "conc1", vec![], Warnings::ignore()).unwrap(),
+        );
         let threads: Vec<_> = (0..4)
             .map(|t| {
                 let log = Arc::clone(&log);
@@ -416,7 +445,7 @@ mod tests {
             )
             .unwrap();
         }
-        let log = AuditLog::open(&s, "ret1", vec![]).unwrap();
+        let log = AuditLog::open(&s, "ret1", vec![], Warnings::ignore()).unwrap();
         let mut left: Vec<_> = std::fs::read_dir(&s.dir)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -435,7 +464,8 @@ mod tests {
     #[test]
     fn bad_session_ids_and_unusable_dirs_are_refused_with_advice() {
         let d = tempfile::tempdir().unwrap();
-        let e = AuditLog::open(&settings(d.path()), "../evil", vec![]).unwrap_err();
+        let e =
+            AuditLog::open(&settings(d.path()), "../evil", vec![], Warnings::ignore()).unwrap_err();
         assert!(matches!(e, AuditError::BadSessionId(_)));
         let blocker = d.path().join("file");
         std::fs::write(&blocker, "").unwrap();
@@ -443,7 +473,9 @@ mod tests {
             dir: blocker.join("audit"),
             ..AuditSettings::default()
         };
-        let e = AuditLog::open(&s, "ok1", vec![]).unwrap_err().to_string();
+        let e = AuditLog::open(&s, "ok1", vec![], Warnings::ignore())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("could not create the audit directory"), "{e}");
         assert!(e.contains("audit.dir"), "{e}");
     }
@@ -454,11 +486,14 @@ mod tests {
         let Ok(file) = OpenOptions::new().write(true).open("/dev/full") else {
             return;
         };
+        let shown = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = Arc::clone(&shown);
         let log = AuditLog {
             path: PathBuf::from("/dev/full"),
             session_id: "full1".into(),
             redactor: Redactor::default(),
             style: ArgumentsStyle::Full,
+            warnings: Warnings::new(move |w| sink.lock().unwrap().push(w.to_string())),
             state: Mutex::new(State {
                 file,
                 reported: false,
@@ -469,5 +504,11 @@ mod tests {
         log.record(AuditEvent::new(EventType::ToolCall));
         let state = log.state.lock().unwrap();
         assert!(state.reported && state.torn);
+        let shown = shown.lock().unwrap();
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert!(
+            shown[0].contains("could not write to the audit log"),
+            "{shown:?}"
+        );
     }
 }

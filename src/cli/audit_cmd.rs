@@ -91,7 +91,12 @@ pub fn run(args: &AuditArgs, dir: &Path) -> ExitCode {
     }
     let lines = match format {
         Format::Human => render_human(&report.events),
-        Format::Json => report.events.iter().map(|e| e.raw.clone()).collect(),
+        // As stored, with C1 controls and bidi characters as JSON escapes (same meaning).
+        Format::Json => report
+            .events
+            .iter()
+            .map(|e| crate::text::sanitize::json(&e.raw).into_owned())
+            .collect(),
     };
     // One write for the whole listing: the lines are in memory already.
     let mut text = lines.join("\n");

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::hints;
 use super::terminal::{self, Screen, TerminalPrompter, TerminalUi};
 use crate::agent::{self, ChatSession, SessionConfig, TurnEnd, Ui};
-use crate::audit::{AuditLog, AuditSettings};
+use crate::audit::{AuditLog, AuditSettings, Warnings};
 use crate::config::{Config, ToolChoice};
-use crate::llm::backend::stderr_notifier;
 use crate::llm::{ErrorKind, LlmError, RequestOptions};
 use crate::safety::permissions::{Capability, Permissions, Prompter};
 use crate::selfmodel::SelfModel;
@@ -24,7 +24,7 @@ pub struct ChatArgs {
     /// Grant a capability for this session without asking: fs.read (FS_READ) or fs.write (FS_WRITE); repeatable
     #[arg(long = "allow", value_name = "TOOL")]
     pub allow: Vec<String>,
-    /// The prompt (one-shot); without it, stdin is read when it is not a terminal, else the REPL starts
+    /// The prompt (one-shot). Piped stdin is read too: alone it is the prompt; with a prompt it is the context the prompt is about. Neither: the REPL starts
     pub prompt: Vec<String>,
 }
 
@@ -51,9 +51,9 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
     let prompt = read_prompt(args, stdin_tty, screen)?;
     let rt = super::runtime().ok_or(ExitCode::FAILURE)?;
     let selection = rt
-        .block_on(crate::provider::select(config, stderr_notifier()))
+        .block_on(crate::provider::select(config, hints::notifier(screen)))
         .map_err(|e| {
-            screen.error(&e.to_string(), None);
+            screen.error(&hints::error_text(&e), None);
             exit_code_for(&e)
         })?;
     screen.notice(&selection.describe());
@@ -130,28 +130,63 @@ fn check_tool_choice(config: &Config, registry: &Registry, screen: &Screen) -> S
     Ok(())
 }
 
-/// The one-shot prompt: the arguments, else stdin when it is not a terminal; `None` starts
-/// the REPL.
+/// The most piped input goshi sends (as the prompt, or as context for the prompt argument).
+pub const MAX_STDIN_BYTES: usize = 1024 * 1024;
+
+/// The one-shot prompt: the arguments, stdin when it is not a terminal, or both (stdin is
+/// the context and the arguments the instruction, as `cat main.rs | goshi chat "explain"`
+/// means); `None` starts the REPL.
 fn read_prompt(args: &ChatArgs, stdin_tty: bool, screen: &Screen) -> Step<Option<String>> {
-    if !args.prompt.is_empty() {
-        return Ok(Some(args.prompt.join(" ")));
-    }
+    let instruction = (!args.prompt.is_empty()).then(|| args.prompt.join(" "));
     if stdin_tty {
-        return Ok(None);
+        return Ok(instruction);
     }
-    let mut text = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-        screen.error(&format!("could not read the prompt from stdin: {e}"), None);
+    let piped = read_stdin(screen)?;
+    match (instruction, piped.trim().is_empty()) {
+        (Some(instruction), true) => Ok(Some(instruction)),
+        (Some(instruction), false) => Ok(Some(with_context(&piped, &instruction))),
+        (None, false) => Ok(Some(piped)),
+        (None, true) => {
+            screen.error(
+                "no prompt: stdin was empty",
+                Some("pass a prompt: goshi chat \"your question\", or pipe one in"),
+            );
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// Piped stdin, at most [`MAX_STDIN_BYTES`] of UTF-8 text.
+fn read_stdin(screen: &Screen) -> Step<String> {
+    let mut bytes = Vec::new();
+    let limit = MAX_STDIN_BYTES as u64 + 1;
+    if let Err(e) = std::io::stdin().take(limit).read_to_end(&mut bytes) {
+        screen.error(&format!("could not read stdin: {e}"), None);
         return Err(ExitCode::from(2));
     }
-    if text.trim().is_empty() {
+    if bytes.len() > MAX_STDIN_BYTES {
         screen.error(
-            "no prompt: stdin was empty",
-            Some("pass a prompt: goshi chat \"your question\", or pipe one in"),
+            &format!(
+                "stdin is larger than {}; goshi sends at most that much piped input",
+                crate::text::human_size(MAX_STDIN_BYTES as u64)
+            ),
+            Some("pipe in the part that matters (head -c, sed -n 'A,Bp'), or ask goshi to read the file itself with fs.read"),
         );
         return Err(ExitCode::from(2));
     }
-    Ok(Some(text))
+    String::from_utf8(bytes).map_err(|_| {
+        screen.error(
+            "stdin is not UTF-8 text",
+            Some("pipe in text; goshi does not send binary data to the model"),
+        );
+        ExitCode::from(2)
+    })
+}
+
+/// The message for piped `context` and an `instruction` about it: the context first, the
+/// instruction last, where models attend to it best.
+fn with_context(context: &str, instruction: &str) -> String {
+    format!("{}\n\n{instruction}", context.trim_end())
 }
 
 /// The session settings from the configuration.
@@ -171,6 +206,10 @@ fn session_config(config: &Config, model: &str, no_stream: bool) -> SessionConfi
         max_tool_rounds: config.llm.max_tool_rounds,
         no_stream,
         tools_enabled: true,
+        limits: agent::Limits {
+            max_response_bytes: config.llm.max_response_bytes,
+            ..agent::Limits::default()
+        },
     }
 }
 
@@ -191,13 +230,21 @@ pub fn audit_settings(config: &Config) -> AuditSettings {
         tool_arguments_style: config.audit.tool_arguments_style.into(),
         retention_days: config.audit.retention_days,
         max_sessions: config.audit.max_sessions,
+        repo_root: Some(config.repo_root.clone()),
     }
 }
 
 fn open_audit(config: &Config, screen: &Screen) -> Option<AuditLog> {
     let settings = audit_settings(config);
     let secrets: Vec<String> = config.llm.openai.api_key.iter().cloned().collect();
-    match AuditLog::open(&settings, &crate::audit::new_session_id(), secrets) {
+    let shown = screen.clone();
+    let warnings = Warnings::new(move |w| shown.warning(w));
+    match AuditLog::open(
+        &settings,
+        &crate::audit::new_session_id(),
+        secrets,
+        warnings,
+    ) {
         Ok(log) => Some(log),
         Err(e) => {
             screen.warning(&format!("the audit trail is off for this session: {e}"));
@@ -220,8 +267,12 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
             ));
             ExitCode::FAILURE
         }
+        TurnEnd::LimitReached(hit) => {
+            ui.info(&format!("goshi: error: {hit}"));
+            ExitCode::FAILURE
+        }
         TurnEnd::Failed(e) => {
-            ui.info(&format!("goshi: error: {e}"));
+            ui.info(&format!("goshi: error: {}", hints::error_text(e)));
             exit_code_for(e)
         }
     }

@@ -1,30 +1,61 @@
-//! `goshi config show`.
+//! `goshi config show` and `goshi config path`.
 
 use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use crate::config::{Config, OpenAiApi};
-use crate::llm::backend::Notifier;
+use crate::config::{Config, EnvVars, OpenAiApi, Overrides};
 use crate::llm::openai::lifecycle;
 
 /// `goshi config` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum ConfigCommand {
-    /// Print the effective configuration (file, environment and flags applied; the API key redacted)
+    /// Print the effective configuration as a valid goshi.yaml (file, environment and flags applied; where each value came from as comments; the API key never shown)
     Show,
+    /// Print where goshi looks for its configuration file, in order, and which one it uses
+    Path,
 }
 
 /// Runs a config command.
 pub fn run(cmd: &ConfigCommand, config: &Config) -> ExitCode {
     match cmd {
-        ConfigCommand::Show => match super::terminal::Screen::stdio().out(&render(config)) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                super::error(&format!("could not write the output: {e}"), None);
-                ExitCode::FAILURE
-            }
-        },
+        ConfigCommand::Show => write(&render(config)),
+        // Answered before the configuration is loaded (see `path`).
+        ConfigCommand::Path => write(""),
+    }
+}
+
+/// `goshi config path`: where goshi looks, in order, which exist, and which it uses. Needs no
+/// valid configuration (it is how one finds the broken file).
+pub fn path(overrides: &Overrides, env: &EnvVars) -> ExitCode {
+    let places = crate::config::search_path(overrides, env);
+    let used = places.iter().position(|(_, _, exists)| *exists);
+    let mut out = String::from("goshi looks for its configuration in this order:\n");
+    for (i, (what, path, exists)) in places.iter().enumerate() {
+        let state = match (Some(i) == used, exists) {
+            (true, _) => "used",
+            (false, true) => "exists, not used",
+            (false, false) => "not found",
+        };
+        out.push_str(&format!(
+            "  {}. {}  ({what}; {state})\n",
+            i + 1,
+            crate::text::sanitize::line(&path.display().to_string())
+        ));
+    }
+    if used.is_none() {
+        out.push_str("none found: the defaults apply (see README, section Configuration)\n");
+    }
+    write(&out)
+}
+
+fn write(text: &str) -> ExitCode {
+    match super::terminal::Screen::stdio().out(text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            super::error(&format!("could not write the output: {e}"), None);
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -51,8 +82,7 @@ pub fn protocol_line(config: &Config) -> String {
         .model
         .clone()
         .unwrap_or_else(|| lifecycle::default_model(&lifecycle::today()).0);
-    let quiet: Notifier = std::sync::Arc::new(|_: &str| {});
-    let backend = match crate::provider::transport(config, quiet) {
+    let backend = match crate::provider::transport(config, crate::llm::notice::quiet()) {
         Ok(t) => crate::provider::openai_backend(config, t),
         Err(e) => return format!("unknown ({e})"),
     };
@@ -73,22 +103,8 @@ pub fn protocol_line(config: &Config) -> String {
 }
 
 fn render(config: &Config) -> String {
-    let mut out = String::new();
-    out.push_str(&format!(
-        "# effective configuration (file: {})\n",
-        config
-            .source
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "none, defaults".into())
-    ));
-    let mut shown = config.clone();
-    shown.llm.openai.base_url = crate::config::display_url(&shown.llm.openai.base_url);
-    shown.llm.local.base_url = crate::config::display_url(&shown.llm.local.base_url);
-    match serde_yaml_ng::to_string(&shown) {
-        Ok(y) => out.push_str(&y),
-        Err(e) => out.push_str(&format!("# could not render: {e}\n")),
-    }
+    let defaults = crate::config::defaults().unwrap_or_else(|_| config.clone());
+    let mut out = crate::config::file_yaml(config, &defaults);
     out.push_str(&format!(
         "# openai api key: {}\n",
         redact_key(config.llm.openai.api_key.as_deref())

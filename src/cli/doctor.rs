@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::GlobalArgs;
 use crate::config::{self, Config, EnvVars, OpenAiServer};
-use crate::llm::backend::Notifier;
 use crate::provider::{self, Concrete, Selection};
 use crate::selfmodel::SelfModel;
 
@@ -122,7 +121,7 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
 
     let Some(rt) = super::runtime() else { return };
     // Notices during the checks (retries) would interleave with the report: collect nothing.
-    let quiet: Notifier = std::sync::Arc::new(|_: &str| {});
+    let quiet = crate::llm::notice::quiet();
     // A check should answer at once: no retries with backoff for an unreachable server.
     let mut c = c.clone();
     c.llm.max_retries = 0;
@@ -134,7 +133,7 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
                 "provider",
                 Level::Fail,
                 e.message.clone(),
-                e.hint.as_deref(),
+                super::hints::hint(&e).as_deref(),
             ));
             return;
         }
@@ -196,7 +195,7 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
                     crate::config::display_url(&sel.base_url),
                     e.message
                 ),
-                e.hint.as_deref(),
+                super::hints::hint(&e).as_deref(),
             ));
             return;
         }
@@ -260,31 +259,46 @@ fn api_key(c: &Config) -> Check {
 
 fn audit_dir(c: &Config) -> Check {
     let dir = &c.audit.dir;
-    let probe = dir.join(".goshi-doctor-probe");
-    let result = std::fs::create_dir_all(dir)
-        .and_then(|_| std::fs::write(&probe, b"ok"))
-        .and_then(|_| std::fs::remove_file(&probe));
-    match result {
+    match writable_without_creating(dir) {
         Ok(()) => check(
             "audit dir",
             Level::Pass,
             format!("{} is writable", dir.display()),
             None,
         ),
-        Err(e) => check(
+        Err(why) => check(
             "audit dir",
             Level::Fail,
-            format!("{} is not writable: {e}", dir.display()),
+            format!("{} is not writable: {why}", dir.display()),
             Some("fix the directory's permissions or set audit.dir in goshi.yaml"),
         ),
     }
 }
 
+/// Whether `dir` is, or could be created as, a writable directory, decided from metadata
+/// alone: doctor is read-only and creates nothing (the first chat creates the directory).
+fn writable_without_creating(dir: &std::path::Path) -> Result<(), String> {
+    for existing in dir.ancestors() {
+        let Ok(meta) = std::fs::metadata(existing) else {
+            continue;
+        };
+        if !meta.is_dir() {
+            return Err(format!("{} is not a directory", existing.display()));
+        }
+        if meta.permissions().readonly() {
+            return Err(format!("{} is read-only", existing.display()));
+        }
+        return Ok(());
+    }
+    Err("none of its parent directories exists".to_string())
+}
+
 fn print(checks: &[Check], format: &str) {
+    use crate::text::sanitize;
     if format == "json" {
         let fails = checks.iter().filter(|c| c.status == Level::Fail).count();
         let v = serde_json::json!({"ok": fails == 0, "checks": checks});
-        println!("{v}");
+        println!("{}", sanitize::json(&v.to_string()));
         return;
     }
     for c in checks {
@@ -293,10 +307,11 @@ fn print(checks: &[Check], format: &str) {
             Level::Warn => "warn",
             Level::Fail => "FAIL",
         };
-        println!("[{tag}] {:<10} {}", c.check, c.detail);
+        // Details and fixes may quote a server: shown escaped.
+        println!("[{tag}] {:<10} {}", c.check, sanitize::text(&c.detail));
         if let Some(h) = &c.hint {
             if c.status != Level::Pass {
-                println!("       {:<10} fix: {h}", "");
+                println!("       {:<10} fix: {}", "", sanitize::text(h));
             }
         }
     }

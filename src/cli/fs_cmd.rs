@@ -77,7 +77,9 @@ pub struct FsEnv {
 fn record(env: &FsEnv, event: crate::audit::AuditEvent) {
     let Some(settings) = &env.audit else { return };
     let secrets: Vec<String> = std::env::var("OPENAI_API_KEY").ok().into_iter().collect();
-    match crate::audit::AuditLog::open(settings, &crate::audit::new_session_id(), secrets) {
+    let warnings = crate::audit::Warnings::new(|w| Screen::stdio().warning(w));
+    let id = crate::audit::new_session_id();
+    match crate::audit::AuditLog::open(settings, &id, secrets, warnings) {
         Ok(log) => log.record(event),
         Err(e) => Screen::stdio().warning(&format!("could not write the audit trail: {e}")),
     }

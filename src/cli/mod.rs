@@ -8,13 +8,16 @@ mod config_cmd;
 mod doctor;
 pub mod fs_cmd;
 mod fs_review;
+pub mod hints;
 mod models_cmd;
+mod shell;
 pub mod terminal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
 
 use crate::config::{self, Config, EnvVars, Overrides};
 use terminal::Screen;
@@ -29,23 +32,25 @@ pub struct Cli {
     command: Command,
 }
 
-/// Flags every command accepts, before or after the subcommand.
+/// Flags every command accepts, before or after the subcommand. Listed under their own
+/// heading in every `--help`, after the command's own options.
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Configuration file (default: ./goshi.yaml, then the user config dir)
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Model provider: ollama, openai or auto
-    #[arg(long, global = true, value_name = "P")]
+    #[arg(long, global = true, value_name = "P", add = ArgValueCandidates::new(|| candidates(&["ollama", "openai", "auto"])))]
     pub provider: Option<String>,
     /// Model name (overrides llm.model and GOSHI_MODEL)
-    #[arg(long, global = true, value_name = "M")]
+    #[arg(long, global = true, value_name = "M", add = ArgValueCompleter::new(shell::complete_model))]
     pub model: Option<String>,
     /// Server base URL for the chosen provider (e.g. http://127.0.0.1:8080/v1)
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
     /// OpenAI wire protocol: chat, responses or auto
-    #[arg(long, global = true, value_name = "API")]
+    #[arg(long, global = true, value_name = "API", add = ArgValueCandidates::new(|| candidates(&["chat", "responses", "auto"])))]
     pub api: Option<String>,
     /// More diagnostics on stderr (repeat for more)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -74,10 +79,23 @@ enum Command {
     },
     /// Print goshi's version
     Version,
+    /// Print a shell's completion script (bash, zsh, fish, powershell)
+    Completions(shell::CompletionsArgs),
+    /// Print goshi's manual page (roff; e.g. goshi man > goshi.1)
+    Man,
+}
+
+/// Completion candidates for a flag with a fixed set of values.
+fn candidates(values: &[&str]) -> Vec<clap_complete::engine::CompletionCandidate> {
+    values
+        .iter()
+        .map(|v| clap_complete::engine::CompletionCandidate::new(*v))
+        .collect()
 }
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
+    shell::complete_if_asked();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -94,6 +112,8 @@ pub fn main() -> ExitCode {
                 Err(_) => ExitCode::FAILURE,
             }
         }
+        Command::Completions(args) => shell::completions(args),
+        Command::Man => shell::man(),
         Command::Chat(args) => with_config(&cli.global, |c| chat::run(args, c)),
         Command::Fs { cmd } => with_config(&cli.global, |c| {
             fs_cmd::run(
@@ -108,6 +128,9 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => with_config(&cli.global, |c| audit_cmd::run(args, &c.audit.dir)),
         Command::Models(args) => with_config(&cli.global, |c| models_cmd::run(args, c)),
         Command::Doctor(args) => doctor::run(args, &cli.global),
+        Command::Config {
+            cmd: config_cmd::ConfigCommand::Path,
+        } => config_cmd::path(&overrides(&cli.global), &EnvVars::from_process()),
         Command::Config { cmd } => with_config(&cli.global, |c| config_cmd::run(cmd, c)),
     }
 }
@@ -133,12 +156,23 @@ fn with_config(g: &GlobalArgs, f: impl FnOnce(&Config) -> ExitCode) -> ExitCode 
             f(&c)
         }
         Err(e) => {
-            error(
-                &e.to_string(),
-                Some("run `goshi doctor` to check the whole setup"),
-            );
+            config_error(&e);
             ExitCode::from(2)
         }
+    }
+}
+
+/// Prints each problem of a configuration error on its own line, then one hint.
+fn config_error(e: &config::ConfigError) {
+    let screen = Screen::stdio();
+    let problems: Vec<_> = e.all().collect();
+    let last = problems.len().saturating_sub(1);
+    for (i, p) in problems.iter().enumerate() {
+        let line = format!("invalid configuration: {}: {}", p.key, p.message);
+        let hint = (i == last).then_some(
+            "see README, section Configuration; `goshi config path` shows where goshi looks",
+        );
+        screen.error(&line, hint);
     }
 }
 

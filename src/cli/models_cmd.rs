@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 
+use super::hints;
+use super::terminal::Screen;
 use crate::config::Config;
-use crate::llm::backend::stderr_notifier;
 use crate::provider::{self, Concrete};
 
 /// `goshi models` arguments.
@@ -23,7 +24,7 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let result = rt.block_on(async {
-        let sel = provider::select(config, stderr_notifier()).await?;
+        let sel = provider::select(config, hints::notifier(&Screen::stdio())).await?;
         let names: Vec<String> = match &sel.concrete {
             Concrete::OpenAi(b) => b.list_models().await?,
             Concrete::Ollama(b) => b.list_models().await?.into_iter().map(|m| m.name).collect(),
@@ -33,7 +34,10 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
     let (sel, names) = match result {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("goshi: error: {e}");
+            eprintln!(
+                "goshi: error: {}",
+                crate::text::sanitize::text(&hints::error_text(&e))
+            );
             // No provider or no key is a setup problem, as for `goshi chat`.
             return if e.kind == crate::llm::ErrorKind::MissingCredentials {
                 ExitCode::from(2)
@@ -51,7 +55,7 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
             "configured": sel.model,
             "models": names.iter().map(|n| json!({"name": n, "configured": is_configured(n)})).collect::<Vec<_>>(),
         });
-        println!("{v}");
+        println!("{}", crate::text::sanitize::json(&v.to_string()));
     } else {
         eprintln!(
             "{} models at {}:",
@@ -59,10 +63,12 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
             crate::config::display_url(&sel.base_url)
         );
         for n in &names {
+            // Model names come from the server.
+            let shown = crate::text::sanitize::line(n);
             if is_configured(n) {
-                println!("* {n}  (configured)");
+                println!("* {shown}  (configured)");
             } else {
-                println!("  {n}");
+                println!("  {shown}");
             }
         }
         if !names.iter().any(|n| is_configured(n)) {

@@ -49,6 +49,8 @@ pub struct FileLlm {
     pub reasoning_effort: Option<String>,
     /// `llm.max_tool_rounds`
     pub max_tool_rounds: Option<i64>,
+    /// `llm.max_response_bytes`
+    pub max_response_bytes: Option<i64>,
     /// `llm.openai:`
     #[serde(default)]
     pub openai: FileOpenAi,

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::check;
 use super::file::FileConfig;
 use super::resolve::resolve;
 use super::*;
@@ -14,11 +15,34 @@ pub struct ConfigError {
     pub key: String,
     /// What is wrong and what is allowed.
     pub message: String,
+    /// Further problems found in the same file (all are reported at once).
+    pub more: Vec<ConfigError>,
+}
+
+impl ConfigError {
+    /// This problem and every further one, each on its own.
+    pub fn all(&self) -> impl Iterator<Item = &ConfigError> {
+        std::iter::once(self).chain(self.more.iter())
+    }
+
+    /// One error carrying all of `problems` (the first leads); None when there are none.
+    fn many(mut problems: Vec<ConfigError>) -> Option<ConfigError> {
+        if problems.is_empty() {
+            return None;
+        }
+        let mut first = problems.remove(0);
+        first.more = problems;
+        Some(first)
+    }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid configuration: {}: {}", self.key, self.message)
+        write!(f, "invalid configuration: {}: {}", self.key, self.message)?;
+        for e in &self.more {
+            write!(f, "; {}: {}", e.key, e.message)?;
+        }
+        Ok(())
     }
 }
 
@@ -28,6 +52,7 @@ pub(super) fn bad(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         key: key.to_string(),
         message: message.into(),
+        more: Vec::new(),
     }
 }
 
@@ -113,42 +138,114 @@ pub fn find_config_file(
     if local.is_file() {
         return Ok(Some(local));
     }
-    Ok(dirs::config_dir()
-        .map(|d| d.join("goshi").join("goshi.yaml"))
-        .filter(|p| p.is_file()))
+    Ok(user_config_file())
 }
 
-/// Loads the effective configuration.
+/// The configuration with nothing set: no file, no environment, no flags.
+pub fn defaults() -> Result<Config, ConfigError> {
+    resolve(
+        FileConfig::default(),
+        None,
+        &Overrides::default(),
+        &EnvVars::default(),
+    )
+}
+
+/// Where goshi looks for its configuration file, in order, each with whether it exists:
+/// `--config`, `GOSHI_CONFIG`, `./goshi.yaml`, then the user config dir. The first that
+/// exists is used (a named one must exist).
+pub fn search_path(overrides: &Overrides, env: &EnvVars) -> Vec<(String, PathBuf, bool)> {
+    let mut places = Vec::new();
+    if let Some(p) = &overrides.config {
+        places.push(("--config".to_string(), p.clone(), p.is_file()));
+    }
+    if let Some(p) = &env.config {
+        let p = PathBuf::from(p);
+        let exists = p.is_file();
+        places.push(("GOSHI_CONFIG".to_string(), p, exists));
+    }
+    let local = PathBuf::from("goshi.yaml");
+    let exists = local.is_file();
+    places.push((
+        "the current directory (trusted less: it comes with the repository)".to_string(),
+        std::env::current_dir()
+            .map(|d| d.join(&local))
+            .unwrap_or(local),
+        exists,
+    ));
+    if let Some(d) = dirs::config_dir() {
+        let p = d.join("goshi").join("goshi.yaml");
+        let exists = p.is_file();
+        places.push(("the user config dir".to_string(), p, exists));
+    }
+    places
+}
+
+/// Loads the effective configuration. Every problem in the file is reported at once: the
+/// error's [`ConfigError::all`] lists them.
 pub fn load(overrides: &Overrides, env: &EnvVars) -> Result<Config, ConfigError> {
     let source = find_config_file(overrides, env)?;
-    let file = match &source {
+    let (tree, file, mut problems) = match &source {
         Some(path) => read_file(path)?,
-        None => FileConfig::default(),
+        None => (
+            serde_yaml_ng::Value::Null,
+            FileConfig::default(),
+            Vec::new(),
+        ),
     };
     // A `./goshi.yaml` found in the working directory comes with whatever repository was
-    // cloned there, so it is not trusted with what only the user may decide.
+    // cloned there, so it is not trusted with what only the user may decide
+    // (see [`super::trust`]); for those keys the user's own config applies.
     let repo_local = overrides.config.is_none()
         && env.config.is_none()
         && source.as_deref() == Some(Path::new("goshi.yaml"));
-    let mut config = resolve(file, source, overrides, env)?;
-    if repo_local {
-        restrict_repo_local(&mut config)?;
+    // The user's own file, read once: its problems are reported with the others, and it is
+    // read again from its tree for each check below.
+    let user_tree = match user_config_file().filter(|_| repo_local) {
+        Some(p) => {
+            let (tree, _, user_problems) = read_file(&p)?;
+            problems.extend(user_problems);
+            Some(tree)
+        }
+        None => None,
+    };
+    let config = check::all_errors(tree, file, &mut problems, |mut file| {
+        let root_from_file = file.behavior.repo_root.is_some();
+        let mut ignored = Vec::new();
+        if repo_local {
+            let user = user_tree
+                .as_ref()
+                .and_then(|t| serde_yaml_ng::from_value::<FileConfig>(t.clone()).ok());
+            ignored = super::trust::restrict(&mut file, user);
+        }
+        let mut config = resolve(file, source.clone(), overrides, env)?;
+        if repo_local {
+            config.warnings.extend(super::trust::warning(&ignored));
+            // The root goshi finds by itself (the git work tree's top) may lie above the
+            // current directory; only a root the file sets is held to it.
+            if root_from_file {
+                check_repo_local_root(&config)?;
+            }
+        }
+        Ok(config)
+    });
+    match (config, ConfigError::many(problems)) {
+        (_, Some(e)) => Err(e),
+        (Some(c), None) => Ok(c),
+        // all_errors gives up only after recording a problem.
+        (None, None) => Err(bad("configuration", "could not be read")),
     }
-    Ok(config)
 }
 
-/// What a repository's own `goshi.yaml` may not do: grant permissions, or point the tools
-/// outside the repository.
-fn restrict_repo_local(config: &mut Config) -> Result<(), ConfigError> {
-    if config.safety.auto_confirm_permissions {
-        config.safety.auto_confirm_permissions = false;
-        config.warnings.push(
-            "ignoring safety.auto_confirm_permissions from ./goshi.yaml: a repository's own \
-             config cannot grant permissions; set it in your user config \
-             (~/.config/goshi/goshi.yaml) or pass --config FILE"
-                .to_string(),
-        );
-    }
+/// The user's own `goshi/goshi.yaml` in the user config dir, when there is one.
+fn user_config_file() -> Option<PathBuf> {
+    dirs::config_dir()
+        .map(|d| d.join("goshi").join("goshi.yaml"))
+        .filter(|p| p.is_file())
+}
+
+/// A repository's own `goshi.yaml` may not point the tools outside the repository.
+fn check_repo_local_root(config: &Config) -> Result<(), ConfigError> {
     let cwd = std::env::current_dir()
         .and_then(|d| d.canonicalize())
         .unwrap_or_else(|_| PathBuf::from("."));
@@ -169,17 +266,12 @@ fn restrict_repo_local(config: &mut Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+/// The file as a YAML tree and as [`FileConfig`], with the problems found reading it.
+fn read_file(
+    path: &Path,
+) -> Result<(serde_yaml_ng::Value, FileConfig, Vec<ConfigError>), ConfigError> {
     let key = path.display().to_string();
     let text =
         std::fs::read_to_string(path).map_err(|e| bad(&key, format!("cannot be read: {e}")))?;
-    if text.trim().is_empty() {
-        return Ok(FileConfig::default());
-    }
-    serde_yaml_ng::from_str(&text).map_err(|e| {
-        bad(
-            &key,
-            format!("is not valid goshi configuration: {e} (see README, section Configuration)"),
-        )
-    })
+    Ok(check::read(&text, &key))
 }

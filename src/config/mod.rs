@@ -1,22 +1,32 @@
 //! Configuration: `goshi.yaml`, overridden by environment variables, overridden by flags.
 //!
-//! `file` holds the file's shape (every key optional), `load` finds and reads the file,
-//! `resolve` applies the overrides and validates everything into the effective [`Config`]
-//! (`urls` checks the server addresses, `values` holds the typed word settings).
+//! `file` holds the file's shape (every key optional), `load` finds and reads the file
+//! (`check` reports every problem in it at once, in words), `resolve` applies the overrides
+//! and validates everything into the effective [`Config`] (`urls` checks the server
+//! addresses, `values` holds the typed word settings), and `show` writes a config back as
+//! goshi.yaml.
 
+mod check;
 mod file;
 mod load;
+mod repo_root;
 mod resolve;
+mod show;
+mod trust;
 mod urls;
 mod values;
 
 pub use file::FileConfig;
-pub use load::{find_config_file, load, ConfigError, EnvVars, Overrides};
+pub use load::{defaults, find_config_file, load, search_path, ConfigError, EnvVars, Overrides};
+pub use show::file_yaml;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
+
+/// Default of `llm.max_response_bytes`: text and tool arguments of one answer, 32 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Which model provider to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -101,6 +111,9 @@ pub struct LlmConfig {
     pub reasoning_effort: Option<String>,
     /// Model rounds per user turn before the chat loop stops.
     pub max_tool_rounds: u32,
+    /// The most text and tool-argument bytes one answer may bring (a broken or hostile server
+    /// cannot fill memory).
+    pub max_response_bytes: usize,
     /// OpenAI settings.
     pub openai: OpenAiConfig,
     /// Ollama settings.

@@ -43,6 +43,7 @@ fn resolve_llm(l: FileLlm, ov: &Overrides, env: &EnvVars) -> Result<LlmConfig, C
     if max_tool_rounds == 0 {
         return Err(bad("llm.max_tool_rounds", "must be at least 1"));
     }
+    let max_response_bytes = resolve_max_response_bytes(l.max_response_bytes)?;
     let tool_choice = match l.tool_choice {
         None => ToolChoice::Auto,
         Some(t) => ToolChoice::parse(&t).map_err(|msg| bad("llm.tool_choice", msg))?,
@@ -63,9 +64,26 @@ fn resolve_llm(l: FileLlm, ov: &Overrides, env: &EnvVars) -> Result<LlmConfig, C
         parallel_tool_calls: l.parallel_tool_calls,
         reasoning_effort,
         max_tool_rounds,
+        max_response_bytes,
         openai,
         local,
     })
+}
+
+/// `llm.max_response_bytes`: 1 KiB to 1 GiB, default 32 MiB.
+fn resolve_max_response_bytes(v: Option<i64>) -> Result<usize, ConfigError> {
+    const MIN: i64 = 1024;
+    const MAX: i64 = 1 << 30;
+    match v {
+        None => Ok(DEFAULT_MAX_RESPONSE_BYTES),
+        Some(n) if (MIN..=MAX).contains(&n) => Ok(n as usize),
+        Some(n) => Err(bad(
+            "llm.max_response_bytes",
+            format!(
+                "must be between {MIN} and {MAX} bytes (got {n}); the default is 33554432 (32 MiB)"
+            ),
+        )),
+    }
 }
 
 /// `--provider`, else `GOSHI_LLM_PROVIDER`, else `llm.provider`, else `auto`.
@@ -140,11 +158,12 @@ fn resolve_reasoning_effort(v: Option<String>) -> Result<Option<String>, ConfigE
     }
 }
 
-/// `behavior.repo_root` relative to the current directory; it must exist.
+/// `behavior.repo_root` relative to the current directory (it must exist); unset, the top of
+/// the git work tree goshi runs in, else the current directory.
 fn resolve_repo_root(configured: Option<String>) -> Result<PathBuf, ConfigError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let Some(r) = configured else {
-        return Ok(cwd);
+        return Ok(super::repo_root::git_work_tree_top(&cwd).unwrap_or(cwd));
     };
     let root = cwd.join(&r);
     // A typo must not become a new, empty "repository" (the audit trail would create it)

@@ -2,7 +2,6 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
@@ -15,14 +14,7 @@ use super::types::ChatRequest;
 /// A model's answer as it streams: events, or one error that ends it.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, LlmError>> + Send>>;
 
-/// Where the LLM layer sends notices meant for the user (retries, fallbacks, deprecations).
-/// The CLI prints them on stderr; an embedding program may route them elsewhere.
-pub type Notifier = Arc<dyn Fn(&str) + Send + Sync>;
-
-/// A notifier that writes `goshi: MESSAGE` lines to stderr.
-pub fn stderr_notifier() -> Notifier {
-    Arc::new(|msg: &str| eprintln!("goshi: {msg}"))
-}
+pub use super::notice::Notifier;
 
 /// A model backend: one wire protocol to one kind of server.
 pub trait Backend: Send + Sync {

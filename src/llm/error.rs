@@ -3,6 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::advice::{Advice, Setting};
+use crate::text::redact::{mask_credentials, MASK, MIN_SECRET_LEN};
+use crate::text::sanitize::{self, Mode};
+
 /// What kind of failure happened; decides retries and exit behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -53,8 +57,13 @@ pub struct LlmError {
     pub code: Option<String>,
     /// The request parameter the server complained about.
     pub param: Option<String>,
-    /// What to do about it.
+    /// What to do about it, in words that fit any program (no program's settings or
+    /// commands). When `advice` is set, this is its neutral wording.
     pub hint: Option<String>,
+    /// What to do about it, as a situation the embedding program words in its own
+    /// vocabulary (where the setting that matters is set); see [`Advice`]. Boxed: it is
+    /// rare, and errors travel by value through every `Result`.
+    pub advice: Option<Box<Advice>>,
     /// How long the server asked us to wait before retrying.
     pub retry_after: Option<Duration>,
 }
@@ -70,14 +79,33 @@ impl LlmError {
             code: None,
             param: None,
             hint: None,
+            advice: None,
             retry_after: None,
         }
     }
 
-    /// Adds a hint (what to do).
+    /// Adds a hint (what to do) in neutral words; it replaces any earlier advice.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self.advice = None;
         self
+    }
+
+    /// Adds structured advice (what to do); the hint becomes its neutral wording.
+    pub fn with_advice(mut self, advice: Advice) -> Self {
+        self.set_advice(advice);
+        self
+    }
+
+    /// Replaces the advice (and the hint, with its neutral wording).
+    pub fn set_advice(&mut self, advice: Advice) {
+        self.hint = Some(advice.to_string());
+        self.advice = Some(Box::new(advice));
+    }
+
+    /// The setting that matters for this failure, when one does.
+    pub fn setting(&self) -> Option<Setting> {
+        self.advice.as_deref().and_then(Advice::setting)
     }
 
     /// Adds the HTTP status.
@@ -89,6 +117,28 @@ impl LlmError {
     /// Adds the server's own message.
     pub fn with_server_message(mut self, msg: impl Into<String>) -> Self {
         self.server_message = Some(msg.into());
+        self
+    }
+
+    /// Masks every occurrence of `secret` (the API key) in the text this error carries: a
+    /// server may echo the key back in its error message. Secrets shorter than
+    /// [`MIN_SECRET_LEN`] bytes are left alone (no real key is that short).
+    pub fn mask_secret(mut self, secret: &str) -> Self {
+        if secret.len() < MIN_SECRET_LEN {
+            return self;
+        }
+        let fields = [
+            Some(&mut self.message),
+            self.server_message.as_mut(),
+            self.code.as_mut(),
+            self.param.as_mut(),
+            self.hint.as_mut(),
+        ];
+        for text in fields.into_iter().flatten() {
+            if text.contains(secret) {
+                *text = text.replace(secret, MASK);
+            }
+        }
         self
     }
 
@@ -107,20 +157,28 @@ impl LlmError {
     }
 }
 
+/// Shown to people: what happened, the server's words, what to do. Server-chosen text has
+/// anything that could drive a terminal escaped ([`sanitize`]) and anything that looks like a
+/// credential (`Bearer …`, `sk-…`, `Authorization: …`) masked: a 401 body may echo the key.
 impl fmt::Display for LlmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
+        f.write_str(&sanitize::text(&self.message))?;
         if let Some(msg) = &self.server_message {
-            write!(f, "\n  server said: {msg}")?;
+            write!(f, "\n  server said: {}", shown(msg, Mode::Text))?;
             if let Some(code) = &self.code {
-                write!(f, " (code: {code})")?;
+                write!(f, " (code: {})", shown(code, Mode::Line))?;
             }
         }
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", sanitize::text(hint))?;
         }
         Ok(())
     }
+}
+
+/// Server text as shown: credentials masked, terminal controls escaped.
+fn shown(s: &str, mode: Mode) -> String {
+    sanitize::escape(&mask_credentials(s), mode).into_owned()
 }
 
 impl std::error::Error for LlmError {}

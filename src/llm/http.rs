@@ -8,16 +8,18 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use reqwest::header::HeaderMap;
 
-use super::backend::{Notifier, MAX_EVENT_BYTES};
+use super::advice::Advice;
+use super::backend::MAX_EVENT_BYTES;
 use super::error::{ErrorKind, LlmError};
+use super::notice::{Notice, Notifier};
 use super::retry::{parse_retry_after, RetryPolicy};
 
 /// How a provider turns an unsuccessful HTTP answer into an error with its own hints.
 pub trait ErrorMapper: Send + Sync {
     /// Builds the error for a non-2xx answer from its status, headers and body text.
     fn status_error(&self, status: u16, headers: &HeaderMap, body: &str) -> LlmError;
-    /// What to tell the user when `url` cannot be reached at all.
-    fn connect_hint(&self, url: &str) -> String;
+    /// What to advise when `url` cannot be reached at all.
+    fn connect_advice(&self, url: &str) -> Advice;
 }
 
 /// The shared HTTP client with goshi's timeout and retry rules.
@@ -58,9 +60,9 @@ impl Transport {
         &self.client
     }
 
-    /// Says something to the user.
-    pub fn notify(&self, msg: &str) {
-        (self.notify)(msg)
+    /// Hands a notice to the caller's notifier.
+    pub fn notify(&self, notice: Notice) {
+        (self.notify)(&notice)
     }
 
     /// The notifier.
@@ -123,11 +125,12 @@ impl Transport {
                 Some(s) => format!("HTTP {s}"),
                 None => err.message.clone(),
             };
-            self.notify(&format!(
-                "{why}; retrying in {:.1}s (attempt {attempt} of {})",
-                wait.as_secs_f64(),
-                self.retry.max_retries
-            ));
+            self.notify(Notice::Retrying {
+                why,
+                wait,
+                attempt,
+                max: self.retry.max_retries,
+            });
             tokio::time::sleep(wait).await;
         }
     }
@@ -187,7 +190,7 @@ impl Transport {
                             self.timeout.as_secs_f64()
                         ),
                     )
-                    .with_hint("raise llm.request_timeout in goshi.yaml if the model is just slow"))
+                    .with_advice(Advice::RaiseTimeout))
                 }
             }
         }
@@ -222,7 +225,7 @@ impl Transport {
                             timeout.as_secs_f64()
                         ),
                     )
-                    .with_hint("raise llm.request_timeout in goshi.yaml if the model is just slow")),
+                    .with_advice(Advice::RaiseTimeout)),
                     None,
                 )),
             }
@@ -241,7 +244,7 @@ fn timeout_error(url: &str, timeout: Duration) -> LlmError {
             timeout.as_secs_f64()
         ),
     )
-    .with_hint("check that the server is up, or raise llm.request_timeout in goshi.yaml")
+    .with_advice(Advice::ServerUpOrTimeout)
 }
 
 fn request_error(
@@ -260,17 +263,13 @@ fn request_error(
             ErrorKind::BadRequest,
             format!("cannot send a request to {url}: {}", chain(e)),
         )
-        .with_hint(
-            "the server address must be a full URL such as http://127.0.0.1:11434 or \
-             https://api.openai.com/v1; check OLLAMA_HOST / llm.local.url, or \
-             OPENAI_BASE_URL / llm.openai.base_url / --base-url",
-        );
+        .with_advice(Advice::FullUrl);
     }
     LlmError::new(
         ErrorKind::Connect,
         format!("could not connect to {url}: {}", chain(e)),
     )
-    .with_hint(mapper.connect_hint(url))
+    .with_advice(mapper.connect_advice(url))
 }
 
 fn build_client(timeout: Duration, no_proxy: bool) -> Result<reqwest::Client, LlmError> {

@@ -5,20 +5,28 @@
 //! to implement [`Backend::stream`]; [`Backend::complete`] is that stream drained through an
 //! [`Accumulator`].
 //!
+//! The layer never writes to the terminal. What it did on its own (a retry, a fallback, a
+//! deprecated model) reaches the caller as a [`Notice`] through the [`Notifier`] it was
+//! given; a failure is an [`LlmError`] whose `hint` is neutral advice and whose `advice` is
+//! an [`Advice`] naming the situation and the [`Setting`] that matters, for the embedding
+//! program to word in its own vocabulary (the goshi CLI does so in `cli::hints`).
+//!
 //! Embedding it in another program:
 //!
 //! ```no_run
+//! use std::sync::Arc;
 //! use std::time::Duration;
 //!
 //! use futures_util::StreamExt;
-//! use goshi::llm::backend::stderr_notifier;
 //! use goshi::llm::http::Transport;
 //! use goshi::llm::ollama::OllamaBackend;
-//! use goshi::llm::{Backend, ChatRequest, Message, RequestOptions, StreamEvent};
+//! use goshi::llm::{Backend, ChatRequest, Message, Notice, Notifier, RequestOptions, StreamEvent};
 //!
 //! # async fn demo() -> Result<(), goshi::llm::LlmError> {
+//! // Notices arrive as values; this program logs them in their neutral wording.
+//! let notifier: Notifier = Arc::new(|n: &Notice| eprintln!("llm: {n}"));
 //! // Retries, backoff and the idle timeout live in the transport.
-//! let transport = Transport::new(Duration::from_secs(60), 3, stderr_notifier())?;
+//! let transport = Transport::new(Duration::from_secs(60), 3, notifier)?;
 //! let backend = OllamaBackend::new("http://127.0.0.1:11434".into(), transport);
 //! let request = ChatRequest {
 //!     model: "llama3.1:8b".into(),
@@ -26,6 +34,7 @@
 //!     options: RequestOptions { max_tokens: 256, ..Default::default() },
 //!     ..Default::default()
 //! };
+//! // An error's Display is neutral: what happened, the server's words, what to do.
 //! let mut events = backend.stream(&request).await?;
 //! while let Some(event) = events.next().await {
 //!     match event? {
@@ -40,12 +49,14 @@
 //! ```
 
 pub mod accumulate;
+pub mod advice;
 pub mod backend;
 pub mod chat_wire;
 pub mod error;
 pub mod events;
 pub mod http;
 pub mod ndjson;
+pub mod notice;
 pub mod ollama;
 pub mod openai;
 pub mod retry;
@@ -55,9 +66,11 @@ pub mod types;
 pub mod usage;
 
 pub use accumulate::{Accumulator, AssistantTurn};
+pub use advice::{Advice, Setting};
 pub use backend::{Backend, EventStream};
 pub use error::{ErrorKind, LlmError};
 pub use events::{FinishReason, StreamEvent, Usage};
+pub use notice::{Notice, Notifier};
 pub use types::{
     ChatRequest, Message, ParsedArguments, RequestOptions, ToolCall, ToolChoice, ToolDefinition,
 };

@@ -246,7 +246,7 @@ pub struct ChatRequest {
     pub tools: Vec<ToolDefinition>,
     /// Options.
     pub options: RequestOptions,
-    /// Ask the server for one complete answer instead of a stream (`--no-stream`); the
+    /// Ask the server for one complete answer instead of a stream; the
     /// backend still hands it over as the same events.
     pub no_stream: bool,
 }

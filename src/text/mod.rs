@@ -1,6 +1,8 @@
 //! Small text helpers, a leaf module every layer may use: sizes, safe one-line display,
-//! capped output, and [`sanitize`]: terminal-safe escaping of untrusted text.
+//! capped output, [`sanitize`]: terminal-safe escaping of untrusted text, and [`redact`]:
+//! masking secrets (for the audit trail and for server text shown to people).
 
+pub mod redact;
 pub mod sanitize;
 
 /// A byte count for people: `512 B`, `1.2 KiB`, `3.4 MiB`.

@@ -70,6 +70,26 @@ pub fn has_hidden(s: &str) -> bool {
         .any(|(i, c)| needs_escape(c, Mode::Strict, s.as_bytes().get(i + 1) == Some(&b'\n')))
 }
 
+/// Serialized JSON made safe to print: DEL, C1 controls and bidi/format characters (which
+/// `serde_json` writes raw inside strings) become `\uXXXX` escapes. The JSON means the same;
+/// C0 controls are already escaped by any JSON serializer.
+pub fn json(serialized: &str) -> Cow<'_, str> {
+    let hidden = |c: char| c.is_control() || is_format_char(c);
+    if !serialized.chars().any(hidden) {
+        return Cow::Borrowed(serialized);
+    }
+    let mut out = String::with_capacity(serialized.len() + 16);
+    for c in serialized.chars() {
+        if hidden(c) {
+            // Every such character is in the Basic Multilingual Plane: one \u escape.
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Whether `c` is a bidi control or an invisible format character (see the module docs).
 pub fn is_format_char(c: char) -> bool {
     matches!(
@@ -222,6 +242,15 @@ mod tests {
         assert!(has_hidden("echo PWNED # \r\x1b[2K\x1b[1A"));
         assert!(has_hidden("x\u{2067}"));
         assert!(!has_hidden("plain\r\n\ttext\n"));
+    }
+
+    #[test]
+    fn json_keeps_its_meaning_without_raw_c1_or_bidi() {
+        let v = serde_json::json!({"m": "a\u{9b}2J\u{202e}b\x1b"});
+        let safe = json(&v.to_string()).into_owned();
+        assert_eq!(safe, r#"{"m":"a\u009b2J\u202eb\u001b"}"#);
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, v);
     }
 
     #[test]

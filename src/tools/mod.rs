@@ -3,12 +3,15 @@
 //!
 //! - [`registry`]: one definition per tool (name, description, argument schema derived from the
 //!   argument struct, capability, handler) and argument validation.
+//! - [`schema`]: the argument schemas in OpenAI's strict form (all properties required,
+//!   optional ones nullable, no additional properties), and `null` read as "not given".
 //! - [`fs`]: `fs.list`, `fs.read` and `fs.write` (which only stores a proposal).
 
 use std::path::PathBuf;
 
 pub mod fs;
 pub mod registry;
+pub mod schema;
 
 pub use registry::Registry;
 

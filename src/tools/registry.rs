@@ -12,8 +12,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::fs::{run_list, run_read, run_write, ListArgs, ReadArgs, WriteArgs};
+use super::schema::{drop_nulls, schema_of};
 use super::{ToolContext, ToolOutput};
 use crate::llm::ToolDefinition;
+use crate::safety::path_guard::PathGuard;
 use crate::safety::permissions::Capability;
 use crate::safety::ToolError;
 use crate::text::one_line;
@@ -23,7 +25,7 @@ const SUMMARY_CHARS: usize = 120;
 
 type Runner = Box<dyn Fn(Value, &ToolContext) -> Result<ToolOutput, ToolError> + Send + Sync>;
 type Validator = Box<dyn Fn(&str) -> Result<(), ToolError> + Send + Sync>;
-type Summarizer = Box<dyn Fn(&Value) -> Option<String> + Send + Sync>;
+type Summarizer = Box<dyn Fn(&Value, &ToolContext) -> Option<String> + Send + Sync>;
 
 /// One registered tool.
 struct ToolSpec {
@@ -58,7 +60,7 @@ impl Registry {
                  repository root; use \".\" for the root.",
                 Capability::FsRead,
                 run_list,
-                |a| a.path.clone(),
+                |a, ctx| shown_path(&a.path, ctx),
             ),
             spec::<ReadArgs>(
                 "fs.read",
@@ -67,7 +69,7 @@ impl Registry {
                  are refused. Paths are relative to the repository root.",
                 Capability::FsRead,
                 run_read,
-                |a| a.path.clone(),
+                |a, ctx| shown_path(&a.path, ctx),
             ),
             spec::<WriteArgs>(
                 "fs.write",
@@ -76,7 +78,7 @@ impl Registry {
                  and a unified diff; the user reviews it and applies it with `goshi fs apply`.",
                 Capability::FsWrite,
                 run_write,
-                |a| format!("{} ({} bytes)", a.path, a.content.len()),
+                |a, ctx| format!("{} ({} bytes)", shown_path(&a.path, ctx), a.content.len()),
             ),
         ];
         Registry { tools }
@@ -133,9 +135,10 @@ impl Registry {
         (tool.validate)(arguments_json)
     }
 
-    /// A short, single-line description of a call's arguments for status lines and the audit
-    /// log, e.g. the path. Never fails: invalid arguments still give a best-effort summary.
-    pub fn summarize_args(&self, name: &str, arguments_json: &str) -> String {
+    /// A short, single-line description of a call's arguments for the permission prompt,
+    /// status lines and the audit log, e.g. the path as it resolves in the repository. Never
+    /// fails: invalid arguments still give a best-effort summary.
+    pub fn summarize_args(&self, name: &str, arguments_json: &str, ctx: &ToolContext) -> String {
         let text = arguments_json.trim();
         let value = if text.is_empty() {
             // Like parse_args: no text is an empty object.
@@ -143,13 +146,18 @@ impl Registry {
         } else {
             serde_json::from_str::<Value>(text).ok()
         };
-        self.summarize_value(name, value.as_ref())
+        self.summarize_value(name, value.as_ref(), ctx)
     }
 
     /// [`Registry::summarize_args`] for arguments already parsed as JSON (`None`: the text
     /// was not JSON).
-    pub fn summarize_value(&self, name: &str, arguments: Option<&Value>) -> String {
-        let typed = arguments.and_then(|v| self.find(name).and_then(|t| (t.summarize)(v)));
+    pub fn summarize_value(
+        &self,
+        name: &str,
+        arguments: Option<&Value>,
+        ctx: &ToolContext,
+    ) -> String {
+        let typed = arguments.and_then(|v| self.find(name).and_then(|t| (t.summarize)(v, ctx)));
         let text = typed.unwrap_or_else(|| fallback_summary(arguments));
         one_line(&text, SUMMARY_CHARS)
     }
@@ -172,7 +180,7 @@ fn spec<A: DeserializeOwned + JsonSchema + 'static>(
     description: &'static str,
     capability: Capability,
     handler: fn(A, &ToolContext) -> Result<ToolOutput, ToolError>,
-    summarize: fn(&A) -> String,
+    summarize: fn(&A, &ToolContext) -> String,
 ) -> ToolSpec {
     ToolSpec {
         name,
@@ -181,39 +189,44 @@ fn spec<A: DeserializeOwned + JsonSchema + 'static>(
         parameters: schema_of::<A>(),
         run: Box::new(move |args, ctx| handler(from_value::<A>(name, args)?, ctx)),
         validate: Box::new(move |args| parse_args::<A>(name, args).map(drop)),
-        summarize: Box::new(move |args| {
+        summarize: Box::new(move |args, ctx| {
             // Borrowed, not cloned: fs.write's content may be large.
             let typed = args
                 .is_object()
                 .then(|| A::deserialize(args).ok())
                 .flatten();
-            typed.map(|a| summarize(&a))
+            typed.map(|a| summarize(&a, ctx))
         }),
     }
 }
 
-/// The argument schema of `A` as a plain object schema that OpenAI and Ollama accept:
-/// `type: object`, `properties`, `required`, `additionalProperties: false`, and no
-/// `$schema`/`title`/`description` wrapper keys.
-pub fn schema_of<A: JsonSchema>() -> Value {
-    let schema: Value = schemars::schema_for!(A).into();
-    let mut obj = match schema {
-        Value::Object(obj) => obj,
-        _ => Map::new(),
+/// Longest path in a summary, in characters; a longer one keeps its end (the name).
+const PATH_CHARS: usize = 100;
+
+/// A path as the user should judge it: resolved and relative to the repository
+/// (`src/./././x/../../.env` reads `.env`), its end kept when long, never cut where it matters.
+/// A path the guard refuses is shown as given (the tool's refusal follows it).
+fn shown_path(path: &str, ctx: &ToolContext) -> String {
+    let resolved = PathGuard::new(&ctx.repo_root).and_then(|g| g.target(path));
+    let shown = match &resolved {
+        Ok(r) => r.rel.as_str(),
+        Err(_) => path,
     };
-    for key in ["$schema", "title", "description"] {
-        obj.remove(key);
-    }
-    obj.insert("type".into(), Value::String("object".into()));
-    obj.entry("properties")
-        .or_insert_with(|| Value::Object(Map::new()));
-    obj.entry("required")
-        .or_insert_with(|| Value::Array(Vec::new()));
-    obj.insert("additionalProperties".into(), Value::Bool(false));
-    Value::Object(obj)
+    keep_end(&one_line(shown, usize::MAX), PATH_CHARS)
 }
 
-/// Parses a tool's arguments, naming the offending field on failure.
+/// `s` (already escaped) cut to its last `max` characters after `…` when longer.
+fn keep_end(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let tail: String = s.chars().skip(n - max).collect();
+    format!("…{tail}")
+}
+
+/// Parses a tool's arguments, naming the offending field on failure. A `null` member of
+/// any object counts as absent (see [`super::schema`]).
 pub fn parse_args<A: DeserializeOwned>(tool: &str, arguments_json: &str) -> Result<A, ToolError> {
     from_value(tool, parse_json(tool, arguments_json)?)
 }
@@ -244,7 +257,7 @@ fn parse_json(tool: &str, arguments_json: &str) -> Result<Value, ToolError> {
 }
 
 /// Parsed arguments as the tool's argument type, naming the offending field on failure.
-fn from_value<A: DeserializeOwned>(tool: &str, value: Value) -> Result<A, ToolError> {
+fn from_value<A: DeserializeOwned>(tool: &str, mut value: Value) -> Result<A, ToolError> {
     let invalid = |detail: String| invalid(tool, detail);
     if !value.is_object() {
         return Err(invalid(format!(
@@ -252,6 +265,8 @@ fn from_value<A: DeserializeOwned>(tool: &str, value: Value) -> Result<A, ToolEr
             json_kind(&value)
         )));
     }
+    // Strict schemas spell an optional argument as nullable: `null` means "not given".
+    drop_nulls(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = field_quotes(&e.inner().to_string());

@@ -185,29 +185,39 @@ fn runs_tools_with_summaries() {
 
 #[test]
 fn summarize_args_is_short_and_safe() {
+    let (d, ctx) = ctx();
     let reg = Registry::builtin();
+    let sum = |name: &str, args: &str| reg.summarize_args(name, args, &ctx);
+    assert_eq!(sum("fs.read", r#"{"path":"src/lib.rs"}"#), "src/lib.rs");
     assert_eq!(
-        reg.summarize_args("fs.read", r#"{"path":"src/lib.rs"}"#),
-        "src/lib.rs"
-    );
-    assert_eq!(
-        reg.summarize_args("fs.write", r#"{"path":"a.txt","content":"hello"}"#),
+        sum("fs.write", r#"{"path":"a.txt","content":"hello"}"#),
         "a.txt (5 bytes)"
     );
     // Invalid arguments still show the path when there is one.
-    assert_eq!(
-        reg.summarize_args("fs.read", r#"{"path":"x","bad":1}"#),
-        "x"
-    );
-    assert_eq!(
-        reg.summarize_args("fs.read", "nonsense"),
-        "(invalid arguments)"
-    );
-    assert_eq!(reg.summarize_args("other", r#"{"path":"y"}"#), "y");
-    let s = reg.summarize_args("fs.read", r#"{"path":"a\u001b[2J\nb"}"#);
+    assert_eq!(sum("fs.read", r#"{"path":"x","bad":1}"#), "x");
+    assert_eq!(sum("fs.read", "nonsense"), "(invalid arguments)");
+    assert_eq!(sum("other", r#"{"path":"y"}"#), "y");
+    let s = sum("fs.read", r#"{"path":"a\u001b[2J\nb"}"#);
     assert_eq!(s, "a\\x1b[2J\\nb");
-    let long = format!(r#"{{"path":"{}"}}"#, "x".repeat(500));
-    assert_eq!(reg.summarize_args("fs.read", &long).chars().count(), 121);
+    // A long path keeps its end: the name is what matters.
+    let long = format!(r#"{{"path":"{}/end.txt"}}"#, "d/".repeat(200));
+    let s = sum("fs.read", &long);
+    assert!(s.starts_with('…') && s.ends_with("d/end.txt"), "{s}");
+    assert!(s.chars().count() <= 121, "{s}");
+    let _ = d;
+}
+
+#[test]
+fn summaries_show_the_path_as_it_resolves_in_the_repository() {
+    let (d, ctx) = ctx();
+    fs::create_dir_all(d.path().join("src")).unwrap();
+    let reg = Registry::builtin();
+    let sum = |args: &str| reg.summarize_args("fs.read", args, &ctx);
+    let sneaky = format!(r#"{{"path":"src/{}../.env"}}"#, "./".repeat(100));
+    assert_eq!(sum(&sneaky), ".env");
+    assert_eq!(sum(r#"{"path":"src/../README.md"}"#), "README.md");
+    assert_eq!(sum(r#"{"path":"a\u202eb"}"#), "a\\u{202e}b");
+    assert_eq!(sum(r#"{"path":"../../etc/passwd"}"#), "../../etc/passwd");
 }
 
 #[test]
@@ -215,8 +225,11 @@ fn parsed_arguments_give_the_same_summaries_and_results() {
     let (_d, ctx) = ctx();
     let reg = Registry::builtin();
     let v = serde_json::json!({"path": "README.md"});
-    assert_eq!(reg.summarize_value("fs.read", Some(&v)), "README.md");
-    assert_eq!(reg.summarize_value("fs.read", None), "(invalid arguments)");
+    assert_eq!(reg.summarize_value("fs.read", Some(&v), &ctx), "README.md");
+    assert_eq!(
+        reg.summarize_value("fs.read", None, &ctx),
+        "(invalid arguments)"
+    );
     let by_text = reg.run("fs.read", r#"{"path":"README.md"}"#, &ctx).unwrap();
     let by_value = reg.run_value("fs.read", v, &ctx).unwrap();
     assert_eq!(by_text.content, by_value.content);

@@ -69,7 +69,7 @@ fn auto_uses_openai_when_ollama_is_down_and_a_key_is_set() {
     );
     let dir = Sandbox::new();
     let base = format!("{}/v1", server.url());
-    dir.config(&format!(
+    dir.user_config(&format!(
         "llm:\n  model: {MODEL}\n  openai:\n    base_url: {base}\n    server: openai\n"
     ));
     let dead = dead_host();

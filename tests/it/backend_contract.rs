@@ -316,7 +316,7 @@ async fn unknown_model_is_not_found_with_a_hint(wire: Wire) {
     assert_eq!(err.kind, ErrorKind::NotFound);
     assert_eq!(err.status, Some(404));
     assert!(err.message.contains("model nope-model"), "{err}");
-    let hint = err.hint.as_deref().expect("a hint");
+    let hint = goshi::cli::hints::hint(&err).expect("a hint");
     assert!(hint.contains("goshi models"), "{hint}");
     let server = err.server_message.as_deref().expect("the server's message");
     assert!(server.contains("nope-model"), "{server}");

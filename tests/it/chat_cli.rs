@@ -152,7 +152,7 @@ fn a_rejected_key_names_openai_api_key_and_is_not_retried() {
 fn a_missing_key_for_openai_itself_gives_guidance_and_sends_nothing() {
     let mut chat = Chat::new(Backend::OpenAi);
     chat.with_key = false;
-    chat.config("llm:\n  openai:\n    server: openai\n");
+    chat.user_config("llm:\n  openai:\n    server: openai\n");
     let run = chat.chat(&["hi"]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(

@@ -57,7 +57,11 @@ fn a_repository_goshi_yaml_cannot_grant_permissions() {
         stdout.contains("auto_confirm_permissions: false"),
         "{stdout}"
     );
-    assert!(stderr.contains("cannot grant permissions"), "{stderr}");
+    assert!(
+        stderr.contains("ignoring safety.auto_confirm_permissions from ./goshi.yaml")
+            && stderr.contains("grant permissions"),
+        "{stderr}"
+    );
     // The same file named explicitly is the user's own choice.
     let out = sb
         .goshi(&["config", "show", "--config", "goshi.yaml"])

@@ -148,7 +148,7 @@ fn an_ollama_model_without_a_tag_is_the_latest_one_listed() {
         .collect();
     assert_eq!(configured, [true, false, false]);
 
-    dir.config(&ollama_yaml(server.addr().port()).replace(MODEL, "qwen2.5"));
+    dir.user_config(&ollama_yaml(server.addr().port()).replace(MODEL, "qwen2.5"));
     let report = doctor_json(&dir, &[], 0);
     assert_eq!(check(&report, "model")["status"], "pass");
 }

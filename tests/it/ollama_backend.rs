@@ -25,7 +25,9 @@ type Notes = Arc<Mutex<Vec<String>>>;
 fn backend_with(url: &str, timeout_ms: u64, retries: u32) -> (OllamaBackend, Notes) {
     let notes: Notes = Arc::default();
     let sink = notes.clone();
-    let notifier: Notifier = Arc::new(move |m: &str| sink.lock().unwrap().push(m.to_string()));
+    let notifier: Notifier = Arc::new(move |n: &goshi::llm::Notice| {
+        sink.lock().unwrap().push(goshi::cli::hints::notice_text(n))
+    });
     let transport = Transport::new(Duration::from_millis(timeout_ms), retries, notifier).unwrap();
     (OllamaBackend::new(url.to_string(), transport), notes)
 }
@@ -354,7 +356,10 @@ async fn model_not_found_says_how_to_pull_it() {
     assert_eq!(e.status, Some(404));
     assert_eq!(e.message, "model llama9 not found");
     assert!(
-        e.hint.as_deref().unwrap().contains("`ollama pull llama9`"),
+        goshi::cli::hints::hint(&e)
+            .as_deref()
+            .unwrap()
+            .contains("`ollama pull llama9`"),
         "{e}"
     );
     assert!(e
@@ -400,7 +405,7 @@ async fn connection_refused_says_to_start_ollama() {
     let (b, _) = backend_with(&url, 2_000, 0);
     let e = b.stream(&request("m")).await.err().unwrap();
     assert_eq!(e.kind, ErrorKind::Connect);
-    let hint = e.hint.clone().unwrap();
+    let hint = goshi::cli::hints::hint(&e).unwrap();
     assert!(hint.contains("ollama serve"), "{hint}");
     assert!(hint.contains(&url), "{hint}");
     assert!(
@@ -422,7 +427,7 @@ async fn an_address_without_a_scheme_is_explained_not_retried() {
     );
     assert!(!e.is_retryable(), "{e:?}");
     assert!(e.message.contains("localhost:11434/api/chat"), "{e}");
-    let hint = e.hint.clone().unwrap();
+    let hint = goshi::cli::hints::hint(&e).unwrap();
     assert!(hint.contains("http://"), "{hint}");
     assert!(!hint.contains("ollama serve"), "{hint}");
 }
@@ -563,7 +568,10 @@ async fn list_models_reads_api_tags() {
     );
     let e = b.list_models().await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound);
-    assert!(e.to_string().contains("OLLAMA_HOST"), "{e}");
+    assert!(
+        goshi::cli::hints::error_text(&e).contains("OLLAMA_HOST"),
+        "{e}"
+    );
 }
 
 #[tokio::test]

@@ -235,7 +235,9 @@ async fn malformed_chunks_become_errors_not_panics() {
     assert!(err
         .message
         .ends_with("): {\"choices\":[{\"delta\":{\"content\":\"b\""));
-    assert!(err.hint.unwrap().contains("llm.openai.base_url"));
+    assert!(goshi::cli::hints::hint(&err)
+        .unwrap()
+        .contains("llm.openai.base_url"));
 }
 
 // ---- 7. Usage ----

@@ -38,7 +38,9 @@ async fn a_stalled_stream_ends_with_a_timeout_naming_the_setting() {
         err.message,
         "the server sent nothing for 0.3s (llm.request_timeout) and the answer was abandoned"
     );
-    assert!(err.hint.unwrap().contains("llm.request_timeout"));
+    assert!(goshi::cli::hints::hint(&err)
+        .unwrap()
+        .contains("llm.request_timeout"));
     // A stream that already started is never sent again.
     assert_eq!(server.requests_to(CHAT).len(), 1);
     assert!(said(&notes).is_empty());
@@ -127,7 +129,7 @@ async fn a_mid_stream_disconnect_keeps_the_partial_text_then_interrupts() {
         err.message
     );
     assert_eq!(
-        err.hint.as_deref(),
+        goshi::cli::hints::hint(&err).as_deref(),
         Some("the partial answer was kept; ask again to continue")
     );
     assert_eq!(server.requests_to(CHAT).len(), 1);
@@ -231,10 +233,10 @@ async fn client_errors_are_explained_and_never_retried() {
         );
         assert_eq!(err.code.as_deref(), body["error"]["code"].as_str());
         assert_eq!(err.param.as_deref(), body["error"]["param"].as_str());
-        let hint = err.hint.clone().unwrap();
+        let hint = goshi::cli::hints::hint(&err).unwrap();
         assert!(hint.contains(hint_word), "{status}: {hint}");
         // The whole error as shown to the user carries the server's words and code.
-        let shown = err.to_string();
+        let shown = goshi::cli::hints::error_text(&err);
         assert!(
             shown.contains(&format!(
                 "server said: {}",
@@ -343,7 +345,9 @@ async fn a_request_that_keeps_failing_is_sent_max_retries_plus_one_times() {
     let err = run_err(&backend, &request("m")).await;
     assert_eq!(err.kind, ErrorKind::RateLimited);
     assert_eq!(err.message, "rate limited (HTTP 429)");
-    assert!(err.hint.unwrap().contains("llm.max_retries"));
+    assert!(goshi::cli::hints::hint(&err)
+        .unwrap()
+        .contains("llm.max_retries"));
     assert_eq!(server.requests_to(CHAT).len(), 3);
     assert_eq!(said(&notes).len(), 2);
 }
@@ -397,7 +401,7 @@ async fn connection_refused_names_the_url_and_is_retried() {
         err.message
     );
     assert_eq!(
-        err.hint.as_deref(),
+        goshi::cli::hints::hint(&err).as_deref(),
         Some(
             format!(
                 "is the server running at {url}? check OPENAI_BASE_URL, llm.openai.base_url or --base-url"

@@ -38,10 +38,10 @@ fn not_found(model: &str) -> Reply {
 
 /// The warning notice goshi gives for `model` today with `live` from the server.
 fn expected_warning(model: &str, live: Option<Option<String>>) -> String {
-    let w = lifecycle::status(model, &today(), live)
-        .warning(model)
+    let n = lifecycle::status(model, &today(), live)
+        .notice(model)
         .expect("a warning");
-    format!("warning: {w}")
+    goshi::cli::hints::notice_text(&n)
 }
 
 fn cache_json(cache: &CacheDir) -> Value {
@@ -153,7 +153,7 @@ async fn a_retired_model_says_it_is_gone_and_its_404_names_the_replacement() {
     assert_eq!(err.kind, ErrorKind::NotFound);
     assert_eq!(err.message, "model gpt-4-turbo was not found (HTTP 404)");
     assert_eq!(
-        err.hint.as_deref(),
+        goshi::cli::hints::hint(&err).as_deref(),
         Some("gpt-4-turbo was shut down on 2026-10-23; use gpt-6.1-sol instead (set llm.model, GOSHI_MODEL or --model)")
     );
     assert_eq!(server.requests_to(CHAT).len(), 1);
@@ -171,7 +171,9 @@ async fn a_retired_model_says_it_is_gone_and_its_404_names_the_replacement() {
         "warning: OpenAI model acme-old was shut down on 2020-01-01 and no longer answers; \
          pick another model (goshi models lists them)"
     );
-    assert!(err.hint.unwrap().contains("goshi models"));
+    assert!(goshi::cli::hints::hint(&err)
+        .unwrap()
+        .contains("goshi models"));
 }
 
 #[tokio::test]
@@ -192,7 +194,7 @@ async fn a_model_retired_by_its_live_date_names_the_replacement_on_404() {
         vec![expected_warning("gpt-4o", Some(Some("2026-01-05".into())))]
     );
     assert_eq!(
-        err.hint.as_deref(),
+        goshi::cli::hints::hint(&err).as_deref(),
         Some("gpt-4o was shut down on 2026-01-05; use gpt-6-luna instead (set llm.model, GOSHI_MODEL or --model)")
     );
 }
@@ -209,7 +211,9 @@ async fn compatible_servers_get_no_lifecycle_warnings_or_look_ups() {
     server.push("POST", CHAT, not_found("gpt-4-turbo"));
     let err = run_err(&backend, &request("gpt-4-turbo")).await;
     assert!(said(&notes).is_empty(), "{:?}", said(&notes));
-    assert!(err.hint.unwrap().starts_with("run `goshi models`"));
+    assert!(goshi::cli::hints::hint(&err)
+        .unwrap()
+        .starts_with("run `goshi models`"));
     assert!(server.requests().iter().all(|r| r.method == "POST"));
     // Compatible servers get `max_tokens` by default.
     let body = server.requests_to(CHAT)[0].json();
@@ -275,7 +279,7 @@ async fn openai_401_tells_how_to_set_the_key() {
     let err = run_err(&backend, &request("gpt-6-luna")).await;
     assert_eq!(err.kind, ErrorKind::Unauthorized);
     assert_eq!(
-        err.hint.as_deref(),
+        goshi::cli::hints::hint(&err).as_deref(),
         Some("set a valid key: export OPENAI_API_KEY=sk-... (create one at https://platform.openai.com/api-keys)")
     );
     assert_eq!(err.code.as_deref(), Some("invalid_api_key"));

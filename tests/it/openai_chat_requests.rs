@@ -377,7 +377,7 @@ async fn openai_without_a_key_fails_before_any_request() {
         err.message,
         "OPENAI_API_KEY is not set, so goshi cannot talk to OpenAI"
     );
-    let hint = err.hint.unwrap();
+    let hint = goshi::cli::hints::hint(&err).unwrap();
     assert!(
         hint.contains("https://platform.openai.com/api-keys"),
         "{hint}"

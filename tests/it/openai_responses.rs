@@ -35,7 +35,9 @@ fn backend(
     retries: u32,
 ) -> OpenAiBackend {
     let sink = notes.clone();
-    let notifier: Notifier = Arc::new(move |m: &str| sink.lock().unwrap().push(m.to_string()));
+    let notifier: Notifier = Arc::new(move |n: &goshi::llm::Notice| {
+        sink.lock().unwrap().push(goshi::cli::hints::notice_text(n))
+    });
     let transport = Transport::new(Duration::from_secs(5), retries, notifier).unwrap();
     OpenAiBackend::new(
         OpenAiSettings {
@@ -394,7 +396,8 @@ async fn request_shape_after_a_tool_round_with_reasoning_sent_back() {
     assert_eq!(
         body["tools"][0],
         json!({"type": "function", "name": "fs_read", "description": "the fs.read tool",
-            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}}})
+            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
+            "strict": false})
     );
     assert_eq!(body["tools"][1]["name"], "shell_run");
     assert_eq!(body["tool_choice"], "auto");
@@ -577,7 +580,10 @@ async fn chat_setting_never_switches() {
     f.reply(CHAT, Reply::json(400, refusal));
     let req = hello();
     let e = b.stream(&req).await.err().unwrap();
-    assert!(e.to_string().contains("llm.openai.api: auto"), "{e}");
+    assert!(
+        goshi::cli::hints::error_text(&e).contains("llm.openai.api: auto"),
+        "{e}"
+    );
     assert!(f.server.requests_to(RESPONSES).is_empty());
 }
 

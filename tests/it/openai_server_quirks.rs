@@ -20,7 +20,10 @@ async fn a_web_page_instead_of_an_event_stream_says_check_the_base_url() {
     let err = run_err(&backend, &request("m")).await;
     assert_eq!(err.kind, ErrorKind::Protocol);
     assert!(err.message.contains("text/html"), "{err}");
-    assert!(err.to_string().contains("base_url"), "{err}");
+    assert!(
+        goshi::cli::hints::error_text(&err).contains("base_url"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

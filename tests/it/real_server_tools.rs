@@ -369,3 +369,54 @@ fn consecutive_streamed_requests_need_no_retry() {
         hit[0]
     );
 }
+
+// ---- 4. Strict tools ----
+
+/// Function tools with `"strict": true` (what OpenAI itself gets, on both protocols) are
+/// accepted by llama-server too, and the round trip still works: goshi takes the server for
+/// OpenAI through a named config file (a repository's own goshi.yaml may not choose that).
+#[test]
+#[ignore = "needs a real llama-server: run scripts/real-server-tests.sh"]
+fn strict_tools_are_accepted_on_both_protocols() {
+    let cfg = tempfile::tempdir().unwrap();
+    let file = cfg.path().join("strict.yaml");
+    std::fs::write(
+        &file,
+        "llm:\n  temperature: 0\n  openai:\n    server: openai\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    for (api, path) in [("chat", CHAT), ("responses", RESPONSES)] {
+        let (p, proxy) = proxied_project(TEMP0);
+        let out = p.run_with_key(
+            &proxy.url,
+            "sk-any",
+            &[
+                "--api",
+                api,
+                "--config",
+                file,
+                "chat",
+                "--allow",
+                "fs.read",
+                "list the project",
+            ],
+        );
+        out.assert_success();
+        assert!(
+            ran_a_tool(&out),
+            "{api}: no successful tool status line\n{out}"
+        );
+        let posts = proxy.posts(path);
+        assert!(posts.len() >= 2, "{api}: {out}");
+        let first = posts[0].request_json();
+        let tool = &first["tools"][0];
+        let strict = if api == "chat" {
+            &tool["function"]["strict"]
+        } else {
+            &tool["strict"]
+        };
+        assert_eq!(strict, &json!(true), "{api}: {first:#}");
+        assert!(posts.iter().all(|x| x.status == 200), "{api}: {out}");
+    }
+}

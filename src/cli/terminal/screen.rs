@@ -13,6 +13,8 @@
 use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use crate::text::sanitize;
+
 /// Which of the two output streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stream {
@@ -186,19 +188,26 @@ impl Screen {
     }
 
     /// `goshi: {message}` on stderr: what goshi is doing (provider chosen, interrupted).
+    /// Notices, warnings and errors may quote a server, a file or the model: anything in them
+    /// that could drive the terminal is shown escaped ([`sanitize`]).
     pub fn notice(&self, message: &str) {
-        self.line(&format!("goshi: {message}"));
+        self.line(&format!("goshi: {}", sanitize::text(message)));
     }
 
-    /// `goshi: warning: {message}` on stderr.
+    /// `goshi: warning: {message}` on stderr (escaped, as for [`Screen::notice`]).
     pub fn warning(&self, message: &str) {
-        self.line(&format!("goshi: warning: {message}"));
+        self.line(&format!("goshi: warning: {}", sanitize::text(message)));
     }
 
-    /// `goshi: error: {message}` on stderr, and the hint (what to do) under it.
+    /// `goshi: error: {message}` on stderr, and the hint (what to do) under it (escaped, as
+    /// for [`Screen::notice`]).
     pub fn error(&self, message: &str, hint: Option<&str>) {
+        let message = sanitize::text(message);
         match hint {
-            Some(h) => self.line(&format!("goshi: error: {message}\n  hint: {h}")),
+            Some(h) => self.line(&format!(
+                "goshi: error: {message}\n  hint: {}",
+                sanitize::text(h)
+            )),
             None => self.line(&format!("goshi: error: {message}")),
         }
     }

@@ -2,10 +2,15 @@
 
 use super::Screen;
 use crate::agent::Ui;
+use crate::text::sanitize::{self, Mode, StreamEscaper};
 
 /// The chat loop's output on the screen: answer text on stdout, everything else on stderr.
+/// Everything it shows came from the model or a server, so anything that could drive the
+/// terminal (escape sequences, C0/C1 controls) is shown escaped ([`sanitize`]), also when a
+/// sequence is split across streamed pieces.
 pub struct TerminalUi {
     screen: Screen,
+    escaper: StreamEscaper,
     /// Answer text appended since the last flush, shown in one write.
     buf: String,
 }
@@ -15,6 +20,7 @@ impl TerminalUi {
     pub fn new(screen: Screen) -> Self {
         TerminalUi {
             screen,
+            escaper: StreamEscaper::new(Mode::Text),
             buf: String::with_capacity(8192),
         }
     }
@@ -22,7 +28,8 @@ impl TerminalUi {
 
 impl Ui for TerminalUi {
     fn text(&mut self, s: &str) {
-        self.buf.push_str(s);
+        let safe = self.escaper.push(s);
+        self.buf.push_str(&safe);
     }
 
     fn flush(&mut self) {
@@ -33,18 +40,21 @@ impl Ui for TerminalUi {
     }
 
     fn end_answer(&mut self) {
+        let rest = self.escaper.finish();
+        self.buf.push_str(&rest);
         self.flush();
         self.screen.end_answer();
     }
 
     fn info(&mut self, line: &str) {
         self.flush();
-        self.screen.line(line);
+        self.screen.line(&sanitize::text(line));
     }
 
     fn tool_start(&mut self, name: &str, summary: &str) {
         self.end_answer();
-        let summary = summary.trim();
+        let name = sanitize::line(name);
+        let summary = sanitize::line(summary.trim());
         let _ = if summary.is_empty() {
             self.screen.err(&format!("→ {name} … "))
         } else {
@@ -56,7 +66,7 @@ impl Ui for TerminalUi {
         if ok {
             self.screen.line("✓");
         } else {
-            self.screen.line(&format!("✗ {detail}"));
+            self.screen.line(&format!("✗ {}", sanitize::line(detail)));
         }
     }
 }

@@ -12,6 +12,7 @@ use super::wire::chat_body;
 use crate::llm::backend::{decode_stream, Backend, EventStream};
 use crate::llm::error::{ErrorKind, LlmError};
 use crate::llm::http::Transport;
+use crate::llm::notice::Notice;
 use crate::llm::toolname::ToolNameMap;
 use crate::llm::types::{ChatRequest, ToolChoice};
 
@@ -65,10 +66,9 @@ impl OllamaBackend {
             s.told.insert(model.to_string())
         };
         if first {
-            self.transport.notify(&format!(
-                "model {model} cannot call tools; continuing without them (pick a model with tool \
-                 support, e.g. llama3.1:8b or qwen2.5, see `ollama show {model}`)"
-            ));
+            self.transport.notify(Notice::OllamaToolless {
+                model: model.to_string(),
+            });
         }
     }
 

@@ -3,11 +3,9 @@
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
+use crate::llm::advice::Advice;
 use crate::llm::error::{kind_for_status, ErrorKind, LlmError};
 use crate::llm::http::{clip_body, ErrorMapper};
-
-/// Where to point people whose Ollama lives elsewhere.
-const WHERE_HINT: &str = "set OLLAMA_HOST or llm.local.url to the Ollama server's address";
 
 /// The text of an `error` field: Ollama sends a string; an object with a `message` (from
 /// a proxy or an OpenAI-style server) is read too.
@@ -45,21 +43,21 @@ pub struct OllamaErrors {
 }
 
 impl OllamaErrors {
-    fn not_found(&self, status: u16, server: Option<&str>) -> (ErrorKind, String, String) {
+    fn not_found(&self, status: u16, server: Option<&str>) -> (ErrorKind, String, Advice) {
         let about_model = server.is_none_or(|s| s.to_ascii_lowercase().contains("model"));
         match &self.model {
             Some(model) if about_model => (
                 ErrorKind::NotFound,
                 format!("model {model} not found"),
-                format!(
-                    "pull it with `ollama pull {model}` (`goshi models` lists the models you have)"
-                ),
+                Advice::PullModel {
+                    model: model.clone(),
+                },
             ),
             // A plain "404 page not found" means the address is not an Ollama API.
             _ => (
                 ErrorKind::NotFound,
                 format!("the server has no Ollama API at this address (HTTP {status})"),
-                format!("is it Ollama? {WHERE_HINT}"),
+                Advice::NotOllama,
             ),
         }
     }
@@ -71,51 +69,57 @@ impl ErrorMapper for OllamaErrors {
         let model = self.model.as_deref().unwrap_or("the model");
         let kind = kind_for_status(status);
         let (kind, message, hint) = match kind {
-            ErrorKind::NotFound => self.not_found(status, server.as_deref()),
+            ErrorKind::NotFound => {
+                let (kind, message, advice) = self.not_found(status, server.as_deref());
+                (kind, message, Ok(advice))
+            }
             ErrorKind::BadRequest if server.as_deref().is_some_and(says_tools_unsupported) => (
                 ErrorKind::ToolsUnsupported,
                 format!("model {model} does not support tools"),
-                "pick a model with tool support, e.g. llama3.1:8b or qwen2.5".to_string(),
+                Err("pick a model with tool support, e.g. llama3.1:8b or qwen2.5".to_string()),
             ),
             ErrorKind::Unauthorized | ErrorKind::Forbidden => (
                 kind,
                 format!("the server refused access (HTTP {status})"),
-                format!("Ollama itself needs no login; a proxy in front of it may: {WHERE_HINT}"),
+                Ok(Advice::OllamaBehindProxy),
             ),
             ErrorKind::RateLimited => (
                 kind,
                 "Ollama is busy (HTTP 429)".to_string(),
-                "wait a moment and try again, or raise OLLAMA_MAX_QUEUE on the server".to_string(),
+                Err("wait a moment and try again, or raise OLLAMA_MAX_QUEUE on the server".to_string()),
             ),
             ErrorKind::Server => (
                 kind,
                 format!("Ollama failed (HTTP {status})"),
-                "this is often temporary (a model still loading, or out of memory): try again, \
+                Err("this is often temporary (a model still loading, or out of memory): try again, \
                  check `ollama ps`, or pick a smaller model"
-                    .to_string(),
+                    .to_string()),
             ),
             ErrorKind::Transient => (
                 kind,
                 format!("Ollama could not handle the request right now (HTTP {status})"),
-                "try again shortly".to_string(),
+                Err("try again shortly".to_string()),
             ),
             _ => (
                 kind,
                 format!("Ollama rejected the request (HTTP {status})"),
-                "check the model name and settings with `goshi config show`".to_string(),
+                Ok(Advice::CheckSettings),
             ),
         };
-        let mut err = LlmError::new(kind, message)
-            .with_status(status)
-            .with_hint(hint);
+        // Ok: advice the front end words; Err: a hint in neutral words.
+        let err = LlmError::new(kind, message).with_status(status);
+        let mut err = match hint {
+            Ok(advice) => err.with_advice(advice),
+            Err(text) => err.with_hint(text),
+        };
         err.server_message = server;
         err
     }
 
-    fn connect_hint(&self, url: &str) -> String {
-        format!(
-            "is Ollama running? start it with `ollama serve` (tried {url}); or set OLLAMA_HOST / llm.local.url"
-        )
+    fn connect_advice(&self, url: &str) -> Advice {
+        Advice::ConnectOllama {
+            url: url.to_string(),
+        }
     }
 }
 
@@ -151,7 +155,7 @@ mod tests {
         assert_eq!(e.message, "model llama9 not found");
         assert!(e.to_string().contains("ollama pull llama9"));
         let e = mapper().status_error(404, &h, "404 page not found");
-        assert!(e.to_string().contains("OLLAMA_HOST"), "{e}");
+        assert_eq!(e.advice.as_deref(), Some(&Advice::NotOllama), "{e}");
         let e = mapper().status_error(
             400,
             &h,
@@ -167,7 +171,9 @@ mod tests {
         let e = mapper().status_error(429, &h, r#"{"error":{"message":"busy"}}"#);
         assert!(e.is_retryable());
         assert_eq!(e.server_message.as_deref(), Some("busy"));
-        let hint = mapper().connect_hint("http://127.0.0.1:1/api/chat");
+        let hint = mapper()
+            .connect_advice("http://127.0.0.1:1/api/chat")
+            .to_string();
         assert!(hint.contains("ollama serve") && hint.contains("http://127.0.0.1:1/api/chat"));
     }
 }

@@ -1,5 +1,6 @@
 //! What the server has: installed models (`/api/tags`), a model's capabilities
-//! (`/api/show`), and whether an Ollama answers at all (for `auto` and `goshi doctor`).
+//! (`/api/show`), and whether an Ollama answers at all (to choose a provider automatically,
+//! and for setup checks).
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::client::{read_text, OllamaBackend};
 use super::errors::OllamaErrors;
+use crate::llm::advice::Advice;
 use crate::llm::error::LlmError;
 
 /// The longest wait for `/api/show`: it is a look-up that must not hold up the chat.
@@ -70,10 +72,8 @@ impl OllamaBackend {
         let mapper = OllamaErrors { model: None };
         let resp = self.transport.send(&url, &build, &mapper).await?;
         parse_tags(&read_text(&self.transport, resp).await?).map_err(|why| {
-            LlmError::protocol(format!("Ollama's model list is malformed ({why})")).with_hint(
-                "check that OLLAMA_HOST / llm.local.url points at an Ollama server; \
-                 `ollama list` shows the models too",
-            )
+            LlmError::protocol(format!("Ollama's model list is malformed ({why})"))
+                .with_advice(Advice::OllamaModelList)
         })
     }
 

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::errors::stream_error;
+use crate::llm::advice::Advice;
 use crate::llm::backend::WireDecoder;
 use crate::llm::error::{ErrorKind, LlmError};
 use crate::llm::events::{FinishReason, StreamEvent, Usage};
@@ -172,7 +173,7 @@ fn malformed(e: &serde_json::Error, line: &str) -> LlmError {
         "Ollama sent a malformed answer line ({e}): {}",
         &line[..end]
     ))
-    .with_hint("check that OLLAMA_HOST / llm.local.url points at an Ollama server")
+    .with_advice(Advice::OllamaAddress)
 }
 
 fn interrupted() -> LlmError {

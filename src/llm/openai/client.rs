@@ -9,18 +9,20 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Map, Value};
 
-use super::errors::OpenAiErrors;
+use super::errors::{masked, OpenAiErrors};
 use super::lifecycle::{self, Status};
 use super::responses::{self, remember, ResponsesStreamDecoder};
 use super::stream::{completion_events, ChatStreamDecoder};
 use super::tools::tool_choice_json;
-use super::{shutdown, MaxTokensField, OpenAiApi, OpenAiServer};
+use super::{shutdown, strict, MaxTokensField, OpenAiApi, OpenAiServer};
+use crate::llm::advice::Advice;
 use crate::llm::backend::{decode_stream, Backend, EventStream};
 use crate::llm::chat_wire::{messages_json, tools_json, Dialect};
 use crate::llm::error::{ErrorKind, LlmError};
 use crate::llm::http::Transport;
+use crate::llm::notice::Notice;
 use crate::llm::toolname::ToolNameMap;
-use crate::llm::types::ChatRequest;
+use crate::llm::types::{ChatRequest, ToolDefinition};
 
 /// What the OpenAI backend needs to know. Its `Debug` output redacts the API key.
 #[derive(Clone)]
@@ -115,7 +117,7 @@ impl OpenAiBackend {
                 let remembered = self.session().switched.contains(model)
                     || self.cache_root.as_ref().is_some_and(|root| {
                         remember::uses_responses(
-                            &remember::cache_file(root),
+                            &remember::cache(root),
                             &self.settings.base_url,
                             model,
                         )
@@ -135,13 +137,11 @@ impl OpenAiBackend {
             return;
         }
         if let Some(root) = &self.cache_root {
-            remember::store_responses(&remember::cache_file(root), &self.settings.base_url, model);
+            remember::store_responses(&remember::cache(root), &self.settings.base_url, model);
         }
-        self.transport.notify(&format!(
-            "{model} does not take function tools with reasoning_effort over Chat Completions; \
-             switching this model to the Responses API (remembered for later sessions; \
-             set llm.openai.api in goshi.yaml to choose yourself)"
-        ));
+        self.transport.notify(Notice::SwitchedToResponses {
+            model: model.to_string(),
+        });
     }
 
     /// The settings.
@@ -159,6 +159,18 @@ impl OpenAiBackend {
         self.settings.server == OpenAiServer::OpenAi
     }
 
+    /// Whether function tools go out with `strict: true` on `api`: only when every tool's
+    /// schema follows strict mode's rules (goshi's own always do, see `tools::schema`), and
+    /// then on OpenAI itself always, so both protocols treat the tools alike and the model's
+    /// arguments always parse. Compatible servers get it on the Responses API, whose
+    /// `FunctionTool` requires the field (llama-server accepts it, checked 2026-11-30 with
+    /// scripts/real-server-tests.sh); on Chat Completions the field is optional and left out,
+    /// as not every server knows it.
+    fn strict_tools(&self, api: OpenAiApi, tools: &[ToolDefinition]) -> bool {
+        (self.is_openai() || api == OpenAiApi::Responses)
+            && tools.iter().all(|t| strict::is_strict(&t.parameters))
+    }
+
     /// Fails before any request when OpenAI itself is used without a key.
     pub fn check_credentials(&self) -> Result<(), LlmError> {
         if self.is_openai() && self.settings.api_key.is_none() {
@@ -166,10 +178,7 @@ impl OpenAiBackend {
                 ErrorKind::MissingCredentials,
                 "OPENAI_API_KEY is not set, so goshi cannot talk to OpenAI",
             )
-            .with_hint(
-                "create a key at https://platform.openai.com/api-keys and run: export OPENAI_API_KEY=sk-...; \
-                 or use a local model with --provider ollama",
-            ));
+            .with_advice(Advice::MissingApiKey));
         }
         Ok(())
     }
@@ -221,7 +230,14 @@ impl OpenAiBackend {
                 "parallel_tool_calls",
                 o.parallel_tool_calls.map(|t| json!(t)),
             );
-            body.insert("tools".into(), tools_json(&req.tools, names, false));
+            body.insert(
+                "tools".into(),
+                tools_json(
+                    &req.tools,
+                    names,
+                    self.strict_tools(OpenAiApi::Chat, &req.tools),
+                ),
+            );
             body.insert(
                 "tool_choice".into(),
                 tool_choice_json(&o.tool_choice, names),
@@ -267,8 +283,8 @@ impl OpenAiBackend {
             Some(d) => Some(d),
             None => self.fetch_shutdown_date(model, &today).await,
         };
-        if let Some(w) = lifecycle::status(model, &today, live).warning(model) {
-            self.transport.notify(&format!("warning: {w}"));
+        if let Some(n) = lifecycle::status(model, &today, live).notice(model) {
+            self.transport.notify(n);
         }
     }
 
@@ -331,18 +347,19 @@ impl OpenAiBackend {
             };
             s.token_field = Some(other);
             drop(s);
-            self.transport.notify(&format!(
-                "the server does not accept `{current}` for {model}; retrying with `{other}` \
-                 (set llm.openai.max_tokens_field: {other} in goshi.yaml to skip this)"
-            ));
+            self.transport.notify(Notice::TokenFieldSwitched {
+                model: model.to_string(),
+                refused: current,
+                instead: other,
+            });
             return true;
         }
         if DROPPABLE.contains(&param) && s.dropped.insert(param.to_string()) {
             drop(s);
-            self.transport.notify(&format!(
-                "the server does not accept `{param}` for {model}; retrying without it \
-                 (remove llm.{param} from goshi.yaml to skip this)"
-            ));
+            self.transport.notify(Notice::ParamDropped {
+                model: model.to_string(),
+                param: param.to_string(),
+            });
             return true;
         }
         false
@@ -406,7 +423,8 @@ impl OpenAiBackend {
     /// The Responses API request body.
     pub fn responses_body(&self, req: &ChatRequest, names: &ToolNameMap) -> Value {
         let dropped = self.session().dropped.clone();
-        responses::responses_body(req, names, &dropped)
+        let strict = self.strict_tools(OpenAiApi::Responses, &req.tools);
+        responses::responses_body(req, names, &dropped, strict)
     }
 
     async fn responses_stream(&self, req: &ChatRequest) -> Result<EventStream, LlmError> {
@@ -417,9 +435,7 @@ impl OpenAiBackend {
             .await
             .map_err(|mut e| {
                 if e.kind == ErrorKind::NotFound && !self.is_openai() {
-                    e.hint = Some(format!(
-                        "this server may not offer the Responses API at {url}; set llm.openai.api: chat in goshi.yaml"
-                    ));
+                    e.set_advice(Advice::NoResponsesApi { url: url.clone() });
                 }
                 e
             })?;
@@ -453,6 +469,13 @@ impl OpenAiBackend {
 
     /// The model ids the server offers (`GET {base}/models`), sorted.
     pub async fn list_models(&self) -> Result<Vec<String>, LlmError> {
+        let key = self.settings.api_key.as_deref().unwrap_or_default();
+        self.list_models_unmasked()
+            .await
+            .map_err(|e| e.mask_secret(key))
+    }
+
+    async fn list_models_unmasked(&self) -> Result<Vec<String>, LlmError> {
         self.check_credentials()?;
         let url = format!("{}/models", self.settings.base_url);
         let client = self.transport.client().clone();
@@ -482,7 +505,7 @@ impl OpenAiBackend {
         }
         let list: List = serde_json::from_str(&text).map_err(|e| {
             LlmError::protocol(format!("{url} did not answer with a model list ({e})"))
-                .with_hint("check that llm.openai.base_url ends in /v1")
+                .with_advice(Advice::BaseUrlLacksV1)
         })?;
         let mut ids: Vec<String> = list.data.into_iter().map(|e| e.id).collect();
         ids.sort();
@@ -493,10 +516,9 @@ impl OpenAiBackend {
     /// that wants the Responses API.
     fn explain(&self, mut err: LlmError, model: &str) -> LlmError {
         if self.settings.api == OpenAiApi::Chat && responses::wants_responses(&err) {
-            err.hint = Some(format!(
-                "{model} takes tools with reasoning_effort only over the Responses API: set \
-                 llm.openai.api: auto (or responses) in goshi.yaml, or leave llm.reasoning_effort unset"
-            ));
+            err.set_advice(Advice::ResponsesOnly {
+                model: model.to_string(),
+            });
         }
         if err.kind == ErrorKind::NotFound && self.is_openai() {
             let today = lifecycle::today();
@@ -507,9 +529,11 @@ impl OpenAiBackend {
                 replacement: Some(r),
             } = lifecycle::status(model, &today, live)
             {
-                err.hint = Some(format!(
-                    "{model} was shut down on {date}; use {r} instead (set llm.model, GOSHI_MODEL or --model)"
-                ));
+                err.set_advice(Advice::ModelShutDown {
+                    model: model.to_string(),
+                    date,
+                    replacement: r,
+                });
             }
         }
         err
@@ -573,7 +597,7 @@ fn body_kind(resp: &reqwest::Response, url: &str) -> Result<BodyKind, LlmError> 
         Err(LlmError::protocol(format!(
             "{url} answered with {ct}, not an event stream or JSON: this does not look like an OpenAI-compatible API"
         ))
-        .with_hint("check llm.openai.base_url / OPENAI_BASE_URL / --base-url (it usually ends in /v1)"))
+        .with_advice(Advice::CheckBaseUrl))
     }
 }
 
@@ -587,6 +611,15 @@ impl Backend for OpenAiBackend {
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<EventStream, LlmError>> {
         Box::pin(async move {
+            let key = self.settings.api_key.clone();
+            masked(self.stream_unmasked(request).await, key)
+        })
+    }
+}
+
+impl OpenAiBackend {
+    async fn stream_unmasked(&self, request: &ChatRequest) -> Result<EventStream, LlmError> {
+        {
             self.check_credentials()?;
             self.lifecycle_warning(&request.model).await;
             if request.tools.is_empty() {
@@ -598,18 +631,18 @@ impl Backend for OpenAiBackend {
             match self.protocol_stream(request).await {
                 Err(e) if rejects_tools(&e) => {
                     self.session().no_tools.insert(request.model.clone());
-                    self.transport.notify(&format!(
-                        "model {} cannot call tools on this server ({}); continuing without tools. \
-                         To use goshi's file tools, pick a model with tool support (see `goshi models`) \
-                         or start the server with tool calling enabled (llama.cpp: --jinja)",
-                        request.model,
-                        e.server_message.as_deref().unwrap_or(&e.message)
-                    ));
+                    self.transport.notify(Notice::ToolsRejected {
+                        model: request.model.clone(),
+                        reason: e
+                            .server_message
+                            .clone()
+                            .unwrap_or_else(|| e.message.clone()),
+                    });
                     self.protocol_stream(&without_tools(request)).await
                 }
                 other => other,
             }
-        })
+        }
     }
 }
 

@@ -3,8 +3,11 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
+use crate::llm::advice::Advice;
+use crate::llm::backend::EventStream;
 use crate::llm::error::{kind_for_status, ErrorKind, LlmError};
 use crate::llm::http::{clip_body, ErrorMapper};
+use futures_util::StreamExt;
 
 /// The `error` object of an OpenAI-style error body.
 #[derive(Debug, Default, Deserialize)]
@@ -67,6 +70,12 @@ fn not_an_api(raw: &str) -> bool {
     }
 }
 
+/// A hint in neutral words, or advice the front end words.
+enum Hint {
+    Text(String),
+    Advice(Advice),
+}
+
 /// Builds errors for the OpenAI backend.
 pub struct OpenAiErrors {
     /// Whether the server is OpenAI itself (hints differ).
@@ -91,55 +100,55 @@ impl OpenAiErrors {
             ErrorKind::Unauthorized => (
                 "the server rejected the API key (HTTP 401)".to_string(),
                 if self.is_openai {
-                    "set a valid key: export OPENAI_API_KEY=sk-... (create one at https://platform.openai.com/api-keys)".to_string()
+                    Hint::Text("set a valid key: export OPENAI_API_KEY=sk-... (create one at https://platform.openai.com/api-keys)".to_string())
                 } else {
-                    "set the key this server expects in OPENAI_API_KEY".to_string()
+                    Hint::Text("set the key this server expects in OPENAI_API_KEY".to_string())
                 },
             ),
             ErrorKind::Forbidden => (
                 "access denied (HTTP 403)".to_string(),
-                "your key, organization or project may lack access to this model; check OPENAI_ORG_ID / OPENAI_PROJECT_ID and the project's model permissions".to_string(),
+                Hint::Text("your key, organization or project may lack access to this model; check OPENAI_ORG_ID / OPENAI_PROJECT_ID and the project's model permissions".to_string()),
             ),
             ErrorKind::NotFound if !raw.trim().is_empty() && not_an_api(raw) => {
                 (
                 "the server answered 404 Not Found without an API error: the address is probably wrong".to_string(),
-                "check llm.openai.base_url / OPENAI_BASE_URL / --base-url (it usually ends in /v1)".to_string(),
+                Hint::Advice(Advice::CheckBaseUrl),
             )
             }
             ErrorKind::NotFound => (
                 format!("model {model} was not found (HTTP 404)"),
-                "run `goshi models` to list the models this server offers, then set llm.model, GOSHI_MODEL or --model".to_string(),
+                Hint::Advice(Advice::ChooseModel),
             ),
             ErrorKind::RateLimited => (
                 "rate limited (HTTP 429)".to_string(),
                 if code.as_deref() == Some("insufficient_quota") {
-                    "the account has no quota left: check your plan and billing".to_string()
+                    Hint::Text("the account has no quota left: check your plan and billing".to_string())
                 } else {
-                    "wait a moment and try again, or raise llm.max_retries".to_string()
+                    Hint::Advice(Advice::WaitOrRetryMore)
                 },
             ),
             ErrorKind::Server => (
                 format!("the server failed (HTTP {status})"),
-                "goshi retried it (llm.max_retries); if it keeps failing, the server may be overloaded or unable to handle this request".to_string(),
+                Hint::Advice(Advice::ServerKeepsFailing),
             ),
             ErrorKind::Transient => (
                 format!("the server could not handle the request right now (HTTP {status})"),
-                "try again shortly".to_string(),
+                Hint::Text("try again shortly".to_string()),
             ),
             _ => {
                 let hint = match code.as_deref() {
                     Some("context_length_exceeded") => {
-                        "the conversation is too long for the model: start over (/clear in the REPL) or send a shorter prompt".to_string()
+                        Hint::Advice(Advice::ConversationTooLong)
                     }
                     _ if server_message
                         .as_deref()
                         .is_some_and(|m| m.contains("context") && (m.contains("exceed") || m.contains("too long"))) =>
                     {
-                        "the prompt is larger than the model's context: start over (/clear in the REPL) or send a shorter prompt".to_string()
+                        Hint::Advice(Advice::PromptTooLarge)
                     }
                     _ => match &api.param {
-                        Some(p) => format!("the server objected to the request parameter `{p}`"),
-                        None => "check the model name and settings with `goshi config show`".to_string(),
+                        Some(p) => Hint::Text(format!("the server objected to the request parameter `{p}`")),
+                        None => Hint::Advice(Advice::CheckSettings),
                     },
                 };
                 (format!("the server rejected the request (HTTP {status})"), hint)
@@ -151,9 +160,11 @@ impl OpenAiErrors {
         } else {
             kind
         };
-        let mut err = LlmError::new(kind, message)
-            .with_status(status)
-            .with_hint(hint);
+        let err = LlmError::new(kind, message).with_status(status);
+        let mut err = match hint {
+            Hint::Text(t) => err.with_hint(t),
+            Hint::Advice(a) => err.with_advice(a),
+        };
         err.server_message = server_message;
         err.code = code;
         err.param = api.param;
@@ -166,12 +177,31 @@ impl ErrorMapper for OpenAiErrors {
         self.from_parts(status, parse_error_body(body), body)
     }
 
-    fn connect_hint(&self, url: &str) -> String {
+    fn connect_advice(&self, url: &str) -> Advice {
         if self.is_openai {
-            "check your network connection, or OPENAI_BASE_URL / llm.openai.base_url if you use a proxy".to_string()
+            Advice::ConnectOpenAi
         } else {
-            format!("is the server running at {url}? check OPENAI_BASE_URL, llm.openai.base_url or --base-url")
+            Advice::ConnectServer {
+                url: url.to_string(),
+            }
         }
+    }
+}
+
+/// `result` with the API key masked in its error, or in any error inside its stream: a server
+/// may echo the key back (a 401 body quoting the `Authorization` header).
+pub fn masked(
+    result: Result<EventStream, LlmError>,
+    key: Option<String>,
+) -> Result<EventStream, LlmError> {
+    let Some(key) = key else {
+        return result;
+    };
+    match result {
+        Err(e) => Err(e.mask_secret(&key)),
+        Ok(stream) => Ok(Box::pin(
+            stream.map(move |item| item.map_err(|e| e.mask_secret(&key))),
+        )),
     }
 }
 
@@ -217,14 +247,14 @@ mod tests {
         );
         assert!(e.to_string().contains("OPENAI_API_KEY"));
         let e = mapper().status_error(404, &HeaderMap::new(), "{}");
-        assert!(e.to_string().contains("goshi models"));
+        assert_eq!(e.advice.as_deref(), Some(&Advice::ChooseModel));
         let e = mapper().status_error(
             400,
             &HeaderMap::new(),
             r#"{"error":{"message":"too long","code":"context_length_exceeded","param":"messages"}}"#,
         );
         assert_eq!(e.code.as_deref(), Some("context_length_exceeded"));
-        assert!(e.to_string().contains("/clear"));
+        assert_eq!(e.advice.as_deref(), Some(&Advice::ConversationTooLong));
         let e = mapper().status_error(503, &HeaderMap::new(), "upstream down");
         assert!(e.is_retryable());
         assert_eq!(e.server_message.as_deref(), Some("upstream down"));

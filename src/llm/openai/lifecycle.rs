@@ -6,6 +6,8 @@
 //! above, and run `cargo test lifecycle`. At run time the `shutdown_date` that
 //! `GET /v1/models/{id}` reports overrides a row's date (see `shutdown.rs`).
 
+use crate::llm::notice::Notice;
+
 /// The model used when none is configured, until its shutdown date.
 pub const DEFAULT_MODEL: &str = "gpt-4o";
 
@@ -128,38 +130,36 @@ pub fn status(model: &str, today: &str, live_date: Option<Option<String>>) -> St
 }
 
 impl Status {
-    /// The warning to show once per session, if any.
-    pub fn warning(&self, model: &str) -> Option<String> {
-        let instead = |r: &Option<String>| match r {
-            Some(r) => format!("; use {r} instead (set llm.model, GOSHI_MODEL or --model)"),
-            None => "; pick another model (goshi models lists them)".to_string(),
+    /// The warning to give once per session, if any.
+    pub fn notice(&self, model: &str) -> Option<Notice> {
+        let (date, replacement, gone) = match self {
+            Status::Active => return None,
+            Status::Deprecated { date, replacement } => (date, replacement, false),
+            Status::Gone { date, replacement } => (date, replacement, true),
         };
-        match self {
-            Status::Active => None,
-            Status::Deprecated { date, replacement } => Some(format!(
-                "OpenAI model {model} is deprecated and shuts down on {date}{}",
-                instead(replacement)
-            )),
-            Status::Gone { date, replacement } => Some(format!(
-                "OpenAI model {model} was shut down on {date} and no longer answers{}",
-                instead(replacement)
-            )),
-        }
+        Some(Notice::ModelRetiring {
+            model: model.to_string(),
+            date: date.clone(),
+            gone,
+            replacement: replacement.clone(),
+        })
     }
 }
 
 /// The default model on `today`: `gpt-4o` until its shutdown date, then its replacement
 /// (with a notice saying so).
-pub fn default_model(today: &str) -> (String, Option<String>) {
+pub fn default_model(today: &str) -> (String, Option<Notice>) {
     match status(DEFAULT_MODEL, today, None) {
         Status::Gone {
             date,
             replacement: Some(next),
         } => (
             next.clone(),
-            Some(format!(
-                "the former default model {DEFAULT_MODEL} shut down on {date}; using {next} (set llm.model to choose another)"
-            )),
+            Some(Notice::DefaultModelReplaced {
+                former: DEFAULT_MODEL.to_string(),
+                date,
+                next,
+            }),
         ),
         _ => (DEFAULT_MODEL.to_string(), None),
     }
@@ -183,12 +183,13 @@ mod tests {
     fn status_and_warnings() {
         let s = status("gpt-4o", "2026-11-27", None);
         assert!(matches!(&s, Status::Deprecated { date, .. } if date == "2027-01-14"));
-        let w = s.warning("gpt-4o").unwrap();
+        let w = s.notice("gpt-4o").unwrap().to_string();
         assert!(w.contains("2027-01-14") && w.contains("gpt-6-luna"), "{w}");
         let s = status("gpt-4-turbo", "2026-11-27", None);
         assert!(s
-            .warning("gpt-4-turbo")
+            .notice("gpt-4-turbo")
             .unwrap()
+            .to_string()
             .contains("was shut down on 2026-10-23"));
         assert_eq!(status("gpt-6-luna", "2026-11-27", None), Status::Active);
         // A live date overrides the table, also to say "no shutdown".
@@ -208,6 +209,6 @@ mod tests {
         assert_eq!(default_model("2026-11-27"), ("gpt-4o".to_string(), None));
         let (m, notice) = default_model("2027-01-14");
         assert_eq!(m, "gpt-6-luna");
-        assert!(notice.unwrap().contains("shut down"));
+        assert!(notice.unwrap().to_string().contains("shut down"));
     }
 }

@@ -7,6 +7,7 @@ pub mod lifecycle;
 pub mod responses;
 pub mod shutdown;
 pub mod stream;
+pub mod strict;
 pub mod tools;
 
 pub use client::{OpenAiBackend, OpenAiSettings};

@@ -1,16 +1,11 @@
 //! The live `shutdown_date` OpenAI reports for a model (`GET /v1/models/{id}`), read at
 //! most once a day and cached in the user cache dir (`goshi/openai-shutdown-dates.json`).
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Cache {
-    #[serde(default)]
-    models: BTreeMap<String, Entry>,
-}
+use crate::persist::json_cache::JsonCache;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
@@ -18,52 +13,38 @@ struct Entry {
     shutdown_date: Option<String>,
 }
 
+/// The cache (None when the platform has no cache dir).
+fn cache() -> Option<JsonCache> {
+    JsonCache::user("openai-shutdown-dates.json")
+}
+
 /// The cache file (None when the platform has no cache dir).
 pub fn cache_path() -> Option<PathBuf> {
-    dirs::cache_dir().map(|d| d.join("goshi").join("openai-shutdown-dates.json"))
+    cache().map(|c| c.path().to_path_buf())
 }
 
 fn key(base_url: &str, model: &str) -> String {
     format!("{base_url} {model}")
 }
 
-fn read_cache() -> Cache {
-    cache_path()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
-}
-
 /// The cached date for `model` if it was checked `today`: `Some(None)` means "checked,
 /// no shutdown announced".
 pub fn cached(base_url: &str, model: &str, today: &str) -> Option<Option<String>> {
-    read_cache()
-        .models
-        .get(&key(base_url, model))
+    cache()?
+        .get::<Entry>(&key(base_url, model))
         .filter(|e| e.checked == today)
-        .map(|e| e.shutdown_date.clone())
+        .map(|e| e.shutdown_date)
 }
 
 /// Records what the server said today. Failures to write are ignored: the cache only
 /// saves a request.
 pub fn store(base_url: &str, model: &str, today: &str, shutdown_date: Option<String>) {
-    let Some(path) = cache_path() else { return };
-    let mut cache = read_cache();
-    cache.models.insert(
-        key(base_url, model),
-        Entry {
+    if let Some(cache) = cache() {
+        let entry = Entry {
             checked: today.to_string(),
             shutdown_date,
-        },
-    );
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    if let Ok(text) = serde_json::to_string_pretty(&cache) {
-        let tmp = path.with_extension("json.tmp");
-        if std::fs::write(&tmp, text).is_ok() {
-            let _ = std::fs::rename(&tmp, &path);
-        }
+        };
+        let _ = cache.set(&key(base_url, model), &entry);
     }
 }
 

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 
 use serde::Deserialize;
 
+use crate::llm::advice::Advice;
 use crate::llm::backend::WireDecoder;
 use crate::llm::error::{ErrorKind, LlmError};
 use crate::llm::events::{FinishReason, StreamEvent, Usage};
@@ -134,9 +135,7 @@ impl ChatStreamDecoder {
                 "the server sent a stream event that is not a JSON object: {}",
                 data.chars().take(200).collect::<String>()
             ))
-            .with_hint(
-                "the server may not be OpenAI-compatible; check llm.openai.base_url",
-            )));
+            .with_advice(Advice::NotOpenAiCompatible)));
             return;
         }
         let chunk: Chunk<'_> = match serde_json::from_str(data) {
@@ -241,7 +240,7 @@ fn malformed(e: &serde_json::Error, data: &str) -> LlmError {
         "the server sent a malformed stream event ({e}): {}",
         &data[..end]
     ))
-    .with_hint("the server may not be OpenAI-compatible; check llm.openai.base_url")
+    .with_advice(Advice::NotOpenAiCompatible)
 }
 
 impl WireDecoder for ChatStreamDecoder {

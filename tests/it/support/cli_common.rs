@@ -330,6 +330,12 @@ impl Chat {
         self.write("goshi.yaml", yaml);
     }
 
+    /// Writes the user's own config (`goshi/goshi.yaml` in the config dir, which is the
+    /// repository here): trusted, unlike a repository's `./goshi.yaml`.
+    pub fn user_config(&self, yaml: &str) {
+        self.write("goshi/goshi.yaml", yaml);
+    }
+
     /// The `--base-url` for this backend.
     pub fn base_url(&self) -> String {
         match self.backend {

@@ -266,7 +266,9 @@ impl Wire {
         let server = FakeServer::start();
         let notes: Notes = Arc::default();
         let sink = notes.clone();
-        let notifier: Notifier = Arc::new(move |m: &str| sink.lock().unwrap().push(m.to_string()));
+        let notifier: Notifier = Arc::new(move |n: &goshi::llm::Notice| {
+            sink.lock().unwrap().push(goshi::cli::hints::notice_text(n))
+        });
         let transport = Transport::new(timeout, retries, notifier).unwrap();
         let backend: Arc<dyn Backend> = match self {
             Wire::OpenAi => Arc::new(OpenAiBackend::new(

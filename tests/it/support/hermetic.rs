@@ -88,6 +88,11 @@ impl Sandbox {
         self.dir.path()
     }
 
+    /// The home directory goshi sees (HOME and the XDG dirs).
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
     /// The working directory as goshi sees it (symlinks resolved).
     pub fn canonical_path(&self) -> PathBuf {
         self.path().canonicalize().unwrap()
@@ -105,6 +110,14 @@ impl Sandbox {
     /// Writes `./goshi.yaml`.
     pub fn config(&self, yaml: &str) {
         self.write("goshi.yaml", yaml);
+    }
+
+    /// Writes the user's own config (`goshi/goshi.yaml` in the home's config dir): trusted,
+    /// unlike a repository's `./goshi.yaml`.
+    pub fn user_config(&self, yaml: &str) {
+        let dir = self.home.path().join("goshi");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("goshi.yaml"), yaml).unwrap();
     }
 
     /// `goshi ARGS` in the working directory, hermetic, as a plain [`std::process::Command`]

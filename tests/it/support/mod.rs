@@ -10,6 +10,7 @@ pub mod cli_common;
 pub mod contract;
 pub mod hermetic;
 pub mod openai_common;
+pub mod openapi;
 pub mod provider_common;
 pub mod real_server_common;
 mod reply;

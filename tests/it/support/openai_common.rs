@@ -46,7 +46,9 @@ pub fn settings(base: &str, server: OpenAiServer, key: Option<&str>) -> OpenAiSe
 pub fn transport(timeout_ms: u64, retries: u32) -> (Transport, Notes) {
     let notes: Notes = Arc::default();
     let sink = notes.clone();
-    let notifier: Notifier = Arc::new(move |m: &str| sink.lock().unwrap().push(m.to_string()));
+    let notifier: Notifier = Arc::new(move |n: &goshi::llm::Notice| {
+        sink.lock().unwrap().push(goshi::cli::hints::notice_text(n))
+    });
     let t = Transport::new(Duration::from_millis(timeout_ms), retries, notifier).unwrap();
     (t, notes)
 }

@@ -9,8 +9,14 @@ use crate::llm::toolname::ToolNameMap;
 use crate::llm::types::{ChatRequest, Message, ToolChoice, ToolDefinition};
 
 /// The body of `POST {base}/responses` for `req`. Parameters in `dropped` (refused by the
-/// server earlier this session, named as in Chat Completions) are left out.
-pub fn responses_body(req: &ChatRequest, names: &ToolNameMap, dropped: &HashSet<String>) -> Value {
+/// server earlier this session, named as in Chat Completions) are left out. `strict` is each
+/// function tool's strict-mode flag (see [`tools_json`]).
+pub fn responses_body(
+    req: &ChatRequest,
+    names: &ToolNameMap,
+    dropped: &HashSet<String>,
+    strict: bool,
+) -> Value {
     let o = &req.options;
     let mut body = Map::new();
     body.insert("model".into(), json!(req.model));
@@ -44,7 +50,7 @@ pub fn responses_body(req: &ChatRequest, names: &ToolNameMap, dropped: &HashSet<
                 body.insert("parallel_tool_calls".into(), json!(p));
             }
         }
-        body.insert("tools".into(), tools_json(&req.tools, names));
+        body.insert("tools".into(), tools_json(&req.tools, names, strict));
         body.insert(
             "tool_choice".into(),
             tool_choice_json(&o.tool_choice, names),
@@ -65,8 +71,11 @@ fn instructions(messages: &[Message]) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("\n\n"))
 }
 
-/// The `tools` array: `{"type":"function","name","description","parameters"}`.
-pub fn tools_json(tools: &[ToolDefinition], names: &ToolNameMap) -> Value {
+/// The `tools` array: `{"type":"function","name","description","parameters","strict"}`.
+/// OpenAI's `FunctionTool` requires `strict`, and when it is left out the Responses API
+/// switches strict mode on by itself (function-calling guide, checked 2026-11-30), so it is
+/// always said; the parameter schemas are written in strict mode's form either way.
+pub fn tools_json(tools: &[ToolDefinition], names: &ToolNameMap, strict: bool) -> Value {
     Value::Array(
         tools
             .iter()
@@ -76,6 +85,7 @@ pub fn tools_json(tools: &[ToolDefinition], names: &ToolNameMap) -> Value {
                     "name": names.wire(&t.name),
                     "description": t.description,
                     "parameters": t.parameters,
+                    "strict": strict,
                 })
             })
             .collect(),
@@ -180,7 +190,7 @@ mod tests {
     fn body_shape() {
         let req = request();
         let names = ToolNameMap::new(&req.tools);
-        let b = responses_body(&req, &names, &HashSet::new());
+        let b = responses_body(&req, &names, &HashSet::new(), true);
         assert_eq!(b["instructions"], "be brief\n\nuse tools");
         assert_eq!(b["max_output_tokens"], 100);
         assert_eq!(b["store"], false);
@@ -192,6 +202,7 @@ mod tests {
             json!({"type": "function", "name": "fs_read"})
         );
         assert_eq!(b["tools"][0]["name"], "fs_read");
+        assert_eq!(b["tools"][0]["strict"], true);
         assert!(b.get("seed").is_none(), "the Responses API has no seed");
         let input = b["input"].as_array().unwrap();
         assert_eq!(input.len(), 5);
@@ -210,7 +221,7 @@ mod tests {
         req.no_stream = true;
         req.tools.clear();
         let dropped: HashSet<String> = ["temperature", "reasoning_effort"].map(String::from).into();
-        let b = responses_body(&req, &ToolNameMap::new(&[]), &dropped);
+        let b = responses_body(&req, &ToolNameMap::new(&[]), &dropped, false);
         assert_eq!(b["stream"], false);
         assert!(b.get("temperature").is_none());
         assert!(b.get("reasoning").is_none());

@@ -7,6 +7,7 @@ use std::collections::{HashSet, VecDeque};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::llm::advice::Advice;
 use crate::llm::backend::WireDecoder;
 use crate::llm::error::{ErrorKind, LlmError};
 use crate::llm::events::{FinishReason, StreamEvent, Usage};
@@ -123,7 +124,7 @@ impl ResponsesStreamDecoder {
                         "the server sent a stream event without a type: {}",
                         clip(data)
                     ))
-                    .with_hint(HINT)));
+                    .with_advice(HINT)));
                     return;
                 }
                 Err(e) => {
@@ -263,7 +264,7 @@ impl ResponsesStreamDecoder {
             out.push_back(Err(LlmError::protocol(
                 "the server sent arguments for a tool call it never started",
             )
-            .with_hint(HINT)));
+            .with_advice(HINT)));
             return;
         };
         match ev.delta {
@@ -373,7 +374,7 @@ impl ResponsesStreamDecoder {
                 Err(e) => out.push_back(Err(LlmError::protocol(format!(
                     "the server sent malformed token usage ({e})"
                 ))
-                .with_hint(HINT))),
+                .with_advice(HINT))),
             },
         }
     }
@@ -419,14 +420,14 @@ pub fn response_events(body: &str, names: &ToolNameMap) -> Result<Vec<StreamEven
             "the server's answer is not valid JSON ({e}): {}",
             clip(body)
         ))
-        .with_hint(HINT)
+        .with_advice(HINT)
     })?;
     if !v.is_object() {
         return Err(LlmError::protocol(format!(
             "the server's answer is not a response object: {}",
             clip(body)
         ))
-        .with_hint(HINT));
+        .with_advice(HINT));
     }
     let mut d = ResponsesStreamDecoder::new(names.clone());
     let mut out = Out::new();
@@ -452,8 +453,7 @@ pub fn response_events(body: &str, names: &ToolNameMap) -> Result<Vec<StreamEven
     out.into_iter().collect()
 }
 
-const HINT: &str = "the server may not speak the Responses API; check llm.openai.base_url, \
-                    or set llm.openai.api: chat in goshi.yaml";
+const HINT: Advice = Advice::NotResponsesApi;
 
 fn non_empty(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str)
@@ -479,7 +479,7 @@ fn clip(data: &str) -> &str {
 }
 
 fn missing(what: &str) -> LlmError {
-    LlmError::protocol(format!("the server's stream event lacks {what}")).with_hint(HINT)
+    LlmError::protocol(format!("the server's stream event lacks {what}")).with_advice(HINT)
 }
 
 fn malformed(e: &serde_json::Error, data: &str) -> LlmError {
@@ -487,7 +487,7 @@ fn malformed(e: &serde_json::Error, data: &str) -> LlmError {
         "the server sent a malformed stream event ({e}): {}",
         clip(data)
     ))
-    .with_hint(HINT)
+    .with_advice(HINT)
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Masking secrets before anything reaches the audit file.
+//! Masking secrets before anything reaches the audit file (see [`crate::audit`]), and
+//! credentials in server text shown to people ([`mask_credentials`]).
 //!
 //! Every masked value becomes [`MASK`] (`***REDACTED***`), whole: no prefix is kept, so
 //! nothing of a key ever lands on disk.
@@ -13,6 +14,7 @@
 //! - **Patterns** (only with `audit.redact: true`), in every string:
 //!   - OpenAI-style keys: a word starting `sk-` (so `sk-proj-…` too) with at least 16 more
 //!     characters of `[A-Za-z0-9_-]`;
+//!   - AWS access key ids: `AKIA…`/`ASIA…` and 16 uppercase letters or digits;
 //!   - `Bearer <token>` (any case): the token, when it has 8 or more characters;
 //!   - `Authorization: …` / `authorization=…`: everything up to the end of the line or a quote;
 //!   - `<key>: <value>` or `<key>=<value>` (quotes allowed around either) where the key is
@@ -170,6 +172,12 @@ impl Redactor {
     }
 }
 
+/// `s` with everything that looks like a credential masked (the patterns above): for server
+/// text shown or logged, which may echo the `Authorization` header back.
+pub fn mask_credentials(s: &str) -> String {
+    mask_patterns(s)
+}
+
 /// How `s` appears inside a JSON string literal.
 fn escaped(s: &str) -> Cow<'_, str> {
     match serde_json::to_string(s) {
@@ -222,11 +230,24 @@ fn run(b: &[u8], start: usize, ok: impl Fn(u8) -> bool) -> usize {
         .map_or(b.len(), |p| start + p)
 }
 
+/// An AWS access key id: `AKIA` (long-term) or `ASIA` (temporary) and 16 more uppercase
+/// letters or digits (AWS IAM docs, "Understanding unique ID prefixes", checked 2026-11-30).
+fn is_aws_access_key_id(word: &str) -> bool {
+    word.len() == 20
+        && (word.starts_with("AKIA") || word.starts_with("ASIA"))
+        && word[4..]
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
 /// The byte range to mask for the word `s[start..end]`, if any.
 fn secret_after_word(s: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     let b = s.as_bytes();
     let word = &s[start..end];
     if word.starts_with("sk-") && word.len() >= 3 + 16 {
+        return Some((start, end));
+    }
+    if is_aws_access_key_id(word) {
         return Some((start, end));
     }
     if word.eq_ignore_ascii_case("bearer") {
@@ -288,6 +309,20 @@ mod tests {
         assert_eq!(
             r.text("task-abcdefghijklmnopqrstu"),
             "task-abcdefghijklmnopqrstu"
+        );
+    }
+
+    #[test]
+    fn masks_aws_access_key_ids() {
+        let r = on();
+        assert_eq!(
+            r.text("aws_access_key_id AKIAIOSFODNN7EXAMPLE, temp ASIAY34FZKBOKMUTVV7A."),
+            format!("aws_access_key_id {MASK}, temp {MASK}.")
+        );
+        // Not the shape of one: readable.
+        assert_eq!(
+            r.text("AKIAshort AKIAIOSFODNN7EXAMPLEX"),
+            "AKIAshort AKIAIOSFODNN7EXAMPLEX"
         );
     }
 
