@@ -32,7 +32,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| std::fs::read(black_box(&file)).map(|v| v.len()))
     });
     g.bench_function("guard_only", |b| {
-        b.iter(|| guard.existing(black_box("src/a/b/lib.rs")).map(|r| r.exists))
+        b.iter(|| {
+            guard
+                .existing(black_box("src/a/b/lib.rs"))
+                .map(|r| r.exists)
+        })
     });
     g.bench_function("goshi_fs_read", |b| {
         b.iter(|| fs_tools::read(&guard, black_box("src/a/b/lib.rs")).map(|f| f.size))
