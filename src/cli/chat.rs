@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::hints;
+use super::palette;
+use super::render::RenderOptions;
 use super::terminal::{self, Screen, TerminalPrompter, TerminalUi};
 use crate::agent::{self, ChatSession, SessionConfig, TurnEnd, Ui};
 use crate::audit::{AuditLog, AuditSettings, Warnings};
@@ -21,6 +23,9 @@ pub struct ChatArgs {
     /// Ask for the whole answer at once instead of streaming it
     #[arg(long)]
     pub no_stream: bool,
+    /// Print the answer as the model wrote it, without rendering markdown on a terminal
+    #[arg(long)]
+    pub raw: bool,
     /// Grant a capability for this session without asking: fs.read (FS_READ) or fs.write (FS_WRITE); repeatable
     #[arg(long = "allow", value_name = "TOOL")]
     pub allow: Vec<String>,
@@ -77,7 +82,7 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
         permissions,
         open_audit(config, screen),
     );
-    let mut ui = TerminalUi::new(screen.clone());
+    let mut ui = answer_ui(args, screen);
     let mut interrupt = terminal::ctrl_c_interrupt();
     Ok(match prompt {
         Some(p) => {
@@ -219,6 +224,19 @@ fn exit_code_for(e: &LlmError) -> ExitCode {
         ExitCode::from(2)
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// The chat's output: live markdown on a terminal that takes colour, unless `--raw`; the
+/// answer's text as it came everywhere else (pipes and files always).
+fn answer_ui(args: &ChatArgs, screen: &Screen) -> TerminalUi {
+    let env = palette::ColorEnv::from_process();
+    // TERM=dumb cannot move the cursor for the live preview: plain even with --color always.
+    let color = palette::use_color(palette::choice(), env, true) && !env.term_dumb;
+    if !args.raw && screen.stdout_is_terminal() && color {
+        TerminalUi::with_markdown(screen.clone(), RenderOptions::for_terminal())
+    } else {
+        TerminalUi::new(screen.clone())
     }
 }
 

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 
+use super::palette::{Palette, Role};
 use super::GlobalArgs;
 use crate::config::{self, Config, EnvVars, OpenAiServer};
 use crate::provider::{self, Concrete, Selection};
@@ -301,12 +302,14 @@ fn print(checks: &[Check], format: &str) {
         println!("{}", sanitize::json(&v.to_string()));
         return;
     }
+    let palette = Palette::stdout();
     for c in checks {
-        let tag = match c.status {
-            Level::Pass => "pass",
-            Level::Warn => "warn",
-            Level::Fail => "FAIL",
+        let (tag, role) = match c.status {
+            Level::Pass => ("pass", Role::Pass),
+            Level::Warn => ("warn", Role::Warn),
+            Level::Fail => ("FAIL", Role::Fail),
         };
+        let tag = palette.paint(role, tag);
         // Details and fixes may quote a server: shown escaped.
         println!("[{tag}] {:<10} {}", c.check, sanitize::text(&c.detail));
         if let Some(h) = &c.hint {

@@ -8,6 +8,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::palette::Palette;
 use super::terminal::Screen;
 use crate::safety::proposals::{self, ApplyOptions, ApplyOutcome, Proposal, MAX_FILE_BYTES};
 use crate::safety::{PathGuard, ToolError};
@@ -99,6 +100,7 @@ pub fn run(cmd: &FsCommand, env: &FsEnv) -> ExitCode {
             stdin_tty,
             out: &mut screen.out_writer(),
             err: &mut screen.err_writer(),
+            palette: screen.out_palette(),
         },
     );
     ExitCode::from(code)
@@ -110,6 +112,8 @@ pub(crate) struct Io<'a> {
     stdin_tty: bool,
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
+    /// Colours for `out` (diffs).
+    palette: Palette,
 }
 
 /// A failure: the message, a hint, and the exit code.
@@ -358,7 +362,7 @@ fn apply_cmd(id: &str, opts: ApplyOptions, env: &FsEnv, io: &mut Io<'_>) -> Resu
 }
 
 fn write_diff(io: &mut Io<'_>, diff: &str) -> io::Result<()> {
-    super::fs_review::write_diff(&mut *io.out, diff)
+    super::fs_review::write_diff(&mut *io.out, diff, io.palette)
 }
 
 /// The exact command that applies `p` (with `--foreign` when it was not made here).

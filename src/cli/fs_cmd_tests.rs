@@ -17,6 +17,7 @@ fn go(cmd: FsCommand, root: &std::path::Path, stdin: &str) -> (u8, String, Strin
             stdin_tty: false,
             out: &mut out,
             err: &mut err,
+            palette: Palette::OFF,
         },
     );
     (
@@ -158,6 +159,7 @@ fn write_refuses_a_terminal_stdin_and_non_utf8() {
             stdin_tty: true,
             out: &mut out,
             err: &mut err,
+            palette: Palette::OFF,
         },
     );
     assert_eq!(code, 2);
@@ -173,6 +175,7 @@ fn write_refuses_a_terminal_stdin_and_non_utf8() {
             stdin_tty: false,
             out: &mut out,
             err: &mut err,
+            palette: Palette::OFF,
         },
     );
     assert_eq!(code, 1);

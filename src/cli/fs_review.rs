@@ -8,12 +8,14 @@
 
 use std::io::{self, Write};
 
+use super::palette::Palette;
 use crate::safety::proposals::Proposal;
 use crate::text::sanitize;
 
 /// Writes `diff` for review: the hidden-character warning first (when needed), then the
-/// escaped diff, ending with a newline. An empty diff says there is no change.
-pub(crate) fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
+/// escaped diff (coloured by `palette`), ending with a newline. An empty diff says there is
+/// no change.
+pub(crate) fn write_diff(out: &mut dyn Write, diff: &str, palette: Palette) -> io::Result<()> {
     if diff.is_empty() {
         return writeln!(
             out,
@@ -24,7 +26,7 @@ pub(crate) fn write_diff(out: &mut dyn Write, diff: &str) -> io::Result<()> {
         writeln!(out, "{warning}")?;
     }
     let shown = sanitize::escape(diff, sanitize::Mode::Strict);
-    write!(out, "{shown}")?;
+    write!(out, "{}", palette.diff(&shown))?;
     if !shown.ends_with('\n') {
         writeln!(out)?;
     }
@@ -66,7 +68,7 @@ mod tests {
 
     fn shown(diff: &str) -> String {
         let mut out = Vec::new();
-        write_diff(&mut out, diff).unwrap();
+        write_diff(&mut out, diff, Palette::OFF).unwrap();
         String::from_utf8(out).unwrap()
     }
 

@@ -10,6 +10,8 @@ pub mod fs_cmd;
 mod fs_review;
 pub mod hints;
 mod models_cmd;
+pub mod palette;
+pub mod render;
 mod shell;
 pub mod terminal;
 
@@ -55,6 +57,9 @@ pub struct GlobalArgs {
     /// More diagnostics on stderr (repeat for more)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Colour: auto (on a terminal; NO_COLOR, CLICOLOR_FORCE and TERM=dumb are honoured), always or never
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: palette::ColorChoice,
 }
 
 #[derive(Subcommand, Debug)]
@@ -104,6 +109,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    palette::set_choice(cli.global.color);
     init_tracing(cli.global.verbose);
     match &cli.command {
         Command::Version => {

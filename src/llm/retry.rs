@@ -146,4 +146,71 @@ mod tests {
         );
         assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
     }
+
+    fn header(name: &'static str, value: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_static(value));
+        h
+    }
+
+    #[test]
+    fn negative_nan_and_infinite_waits_are_ignored_not_a_panic() {
+        for value in ["-5", "-0.5", "NaN", "nan", "inf", "-inf", "infinity"] {
+            assert_eq!(
+                parse_retry_after(&header("retry-after-ms", value)),
+                None,
+                "ms {value}"
+            );
+            assert_eq!(
+                parse_retry_after(&header("retry-after", value)),
+                None,
+                "s {value}"
+            );
+            // A bad `retry-after-ms` falls back to a good `Retry-After`.
+            let mut h = header("retry-after-ms", value);
+            h.insert("retry-after", HeaderValue::from_static("2"));
+            assert_eq!(
+                parse_retry_after(&h),
+                Some(Duration::from_secs(2)),
+                "{value}"
+            );
+        }
+        // Zero is a valid "now".
+        assert_eq!(
+            parse_retry_after(&header("retry-after-ms", "0")),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn http_dates_read_every_month() {
+        let months = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        for (i, m) in months.iter().enumerate() {
+            let got = httpdate_parse(&format!("Sun, 05 {m} 2099 13:45:09 GMT"));
+            let want = humantime::parse_rfc3339(&format!("2099-{:02}-05T13:45:09Z", i + 1)).ok();
+            assert_eq!(got, want, "{m}");
+            assert!(got.is_some(), "{m}");
+        }
+        for bad in [
+            "Sun, 05 Foo 2099 13:45:09 GMT",
+            "Sun, 05 Jan 2099 13:45:09 UTC",
+            "05 Jan 2099 13:45:09 GMT",
+            "Sun, 32 Jan 2099 13:45:09 GMT",
+            "Sun, 05 Jan 2099 25:45:09 GMT",
+        ] {
+            assert_eq!(httpdate_parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_http_date_in_the_future_is_waited_for() {
+        // 2099 is far enough ahead to be capped at the most a server may impose.
+        let h = header("retry-after", "Thu, 01 Jan 2099 00:00:00 GMT");
+        let wait = parse_retry_after(&h).unwrap();
+        assert!(wait > Duration::from_secs(60 * 60 * 24 * 365), "{wait:?}");
+        let p = RetryPolicy { max_retries: 1 };
+        assert_eq!(p.delay(1, Some(wait), 0.0), MAX_RETRY_AFTER);
+    }
 }

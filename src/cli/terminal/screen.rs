@@ -13,6 +13,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use crate::cli::palette::{Palette, Role};
 use crate::text::sanitize;
 
 /// Which of the two output streams.
@@ -196,20 +197,38 @@ impl Screen {
 
     /// `goshi: warning: {message}` on stderr (escaped, as for [`Screen::notice`]).
     pub fn warning(&self, message: &str) {
-        self.line(&format!("goshi: warning: {}", sanitize::text(message)));
+        let p = self.err_palette();
+        self.line(&format!(
+            "goshi: {} {}",
+            p.paint(Role::Warning, "warning:"),
+            sanitize::text(message)
+        ));
     }
 
     /// `goshi: error: {message}` on stderr, and the hint (what to do) under it (escaped, as
     /// for [`Screen::notice`]).
     pub fn error(&self, message: &str, hint: Option<&str>) {
+        let p = self.err_palette();
+        let label = p.paint(Role::Error, "error:");
         let message = sanitize::text(message);
         match hint {
             Some(h) => self.line(&format!(
-                "goshi: error: {message}\n  hint: {}",
+                "goshi: {label} {message}\n  {} {}",
+                p.paint(Role::Hint, "hint:"),
                 sanitize::text(h)
             )),
-            None => self.line(&format!("goshi: error: {message}")),
+            None => self.line(&format!("goshi: {label} {message}")),
         }
+    }
+
+    /// The colours for stdout: by `--color`, the environment, and whether it is a terminal.
+    pub fn out_palette(&self) -> Palette {
+        Palette::for_stream(self.stdout_is_terminal())
+    }
+
+    /// The colours for stderr: by `--color`, the environment, and whether it is a terminal.
+    pub fn err_palette(&self) -> Palette {
+        Palette::for_stream(self.stderr_is_terminal())
     }
 
     /// Gets the screen ready for a line editor or a prompt that writes to the terminal

@@ -2,6 +2,8 @@
 
 use super::Screen;
 use crate::agent::Ui;
+use crate::cli::palette::Role;
+use crate::cli::render::{MarkdownStream, RenderOptions};
 use crate::text::sanitize::{self, Mode, StreamEscaper};
 
 /// The chat loop's output on the screen: answer text on stdout, everything else on stderr.
@@ -13,6 +15,10 @@ pub struct TerminalUi {
     escaper: StreamEscaper,
     /// Answer text appended since the last flush, shown in one write.
     buf: String,
+    /// Renders the answer as markdown (a terminal); None: the answer's text as it came.
+    markdown: Option<MarkdownStream>,
+    /// What the renderer gives to write.
+    rendered: String,
 }
 
 impl TerminalUi {
@@ -22,7 +28,34 @@ impl TerminalUi {
             screen,
             escaper: StreamEscaper::new(Mode::Text),
             buf: String::with_capacity(8192),
+            markdown: None,
+            rendered: String::new(),
         }
+    }
+
+    /// A UI that renders answers as live markdown with `opts` (for a terminal).
+    pub fn with_markdown(screen: Screen, opts: RenderOptions) -> Self {
+        crate::cli::render::warm_up();
+        TerminalUi {
+            markdown: Some(MarkdownStream::new(opts)),
+            ..TerminalUi::new(screen)
+        }
+    }
+
+    /// Writes the answer text buffered so far: rendered, or as it came.
+    fn write_answer(&mut self, finish: bool) {
+        match &mut self.markdown {
+            Some(md) => {
+                md.push(&self.buf, &mut self.rendered);
+                if finish {
+                    md.finish(&mut self.rendered);
+                }
+                self.screen.answer(&self.rendered);
+                self.rendered.clear();
+            }
+            None => self.screen.answer(&self.buf),
+        }
+        self.buf.clear();
     }
 }
 
@@ -34,15 +67,14 @@ impl Ui for TerminalUi {
 
     fn flush(&mut self) {
         if !self.buf.is_empty() {
-            self.screen.answer(&self.buf);
-            self.buf.clear();
+            self.write_answer(false);
         }
     }
 
     fn end_answer(&mut self) {
         let rest = self.escaper.finish();
         self.buf.push_str(&rest);
-        self.flush();
+        self.write_answer(true);
         self.screen.end_answer();
     }
 
@@ -53,7 +85,9 @@ impl Ui for TerminalUi {
 
     fn tool_start(&mut self, name: &str, summary: &str) {
         self.end_answer();
+        let p = self.screen.err_palette();
         let name = sanitize::line(name);
+        let name = p.paint(Role::Tool, &name);
         let summary = sanitize::line(summary.trim());
         let _ = if summary.is_empty() {
             self.screen.err(&format!("→ {name} … "))
@@ -63,10 +97,13 @@ impl Ui for TerminalUi {
     }
 
     fn tool_end(&mut self, ok: bool, detail: &str) {
+        let p = self.screen.err_palette();
         if ok {
-            self.screen.line("✓");
+            self.screen.line(&p.paint(Role::Ok, "✓"));
         } else {
-            self.screen.line(&format!("✗ {}", sanitize::line(detail)));
+            let mark = p.paint(Role::Error, "✗");
+            self.screen
+                .line(&format!("{mark} {}", sanitize::line(detail)));
         }
     }
 }

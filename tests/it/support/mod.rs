@@ -12,13 +12,13 @@ pub mod hermetic;
 pub mod openai_common;
 pub mod openapi;
 pub mod provider_common;
+pub mod pty;
 pub mod real_server_common;
 mod reply;
 
 pub use reply::Reply;
 
 use std::collections::{HashMap, VecDeque};
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -29,7 +29,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 
 use reply::ScriptBody;
 
@@ -233,12 +233,22 @@ async fn serve(
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(req, shared.clone()));
-                    // Errors here are expected: scripted disconnects, clients hanging up.
-                    let _ = http1::Builder::new()
+                    // Notified when a `close_after` reply has been sent.
+                    let close = Arc::new(Notify::new());
+                    let on_end = close.clone();
+                    let service = service_fn(move |req| handle(req, shared.clone(), on_end.clone()));
+                    let conn = http1::Builder::new()
                         .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                        .serve_connection(TokioIo::new(stream), service);
+                    tokio::pin!(conn);
+                    // Errors here are expected: scripted disconnects, clients hanging up.
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        _ = close.notified() => {
+                            conn.as_mut().graceful_shutdown();
+                            let _ = conn.await;
+                        }
+                    }
                 });
             }
         }
@@ -249,7 +259,8 @@ async fn serve(
 async fn handle(
     req: Request<Incoming>,
     shared: Shared,
-) -> Result<Response<ScriptBody>, Infallible> {
+    close: Arc<Notify>,
+) -> Result<Response<ScriptBody>, reply::BodyError> {
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes().to_vec(),
@@ -287,15 +298,20 @@ async fn handle(
         // Never answer; the task is dropped when the server shuts down.
         std::future::pending::<()>().await;
     }
+    if reply.close_before_status {
+        // A service error makes hyper close the connection without writing a response.
+        return Err("fake server: scripted close before the status line".into());
+    }
     if let Some(delay) = reply.head_delay {
         tokio::time::sleep(delay).await;
     }
-    Ok(build_response(&reply))
+    let on_end = reply.close_after.then_some(close);
+    Ok(build_response(&reply, on_end))
 }
 
-fn build_response(reply: &Reply) -> Response<ScriptBody> {
+fn build_response(reply: &Reply, on_end: Option<Arc<Notify>>) -> Response<ScriptBody> {
     // Status and headers were validated by the `Reply` builder.
-    let mut response = Response::new(reply.body());
+    let mut response = Response::new(reply.body(on_end));
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or_default();
     let headers = response.headers_mut();
     for (name, value) in &reply.headers {

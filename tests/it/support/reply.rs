@@ -3,11 +3,13 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
+use tokio::sync::Notify;
 
 /// Error type of the response body; any error makes hyper abort the connection.
 pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
@@ -38,6 +40,10 @@ pub struct Reply {
     pub(crate) head_delay: Option<Duration>,
     /// Never send the status line at all.
     pub(crate) hang: bool,
+    /// Close the connection instead of answering.
+    pub(crate) close_before_status: bool,
+    /// Close the connection once the body has been sent.
+    pub(crate) close_after: bool,
     /// Send a `Content-Length` (set by `json`/`text`, cleared by any later part).
     fixed_length: bool,
 }
@@ -56,6 +62,8 @@ impl Reply {
             parts: Vec::new(),
             head_delay: None,
             hang: false,
+            close_before_status: false,
+            close_after: false,
             fixed_length: false,
         }
     }
@@ -121,6 +129,22 @@ impl Reply {
         reply
     }
 
+    /// Closes the connection without answering, after reading the request: the client sees
+    /// "connection closed before message completed", as when it sent the request on a pooled
+    /// keep-alive connection that the server had closed while it sat idle.
+    pub fn close_before_status() -> Reply {
+        let mut reply = Reply::new(200);
+        reply.close_before_status = true;
+        reply
+    }
+
+    /// Closes the connection once the body has been sent, without saying so
+    /// (no `Connection: close`), as llama-server does after every streamed answer.
+    pub fn close_after(mut self) -> Reply {
+        self.close_after = true;
+        self
+    }
+
     /// `status` with `Content-Type: application/json` and the whole value as the body.
     pub fn json(status: u16, value: serde_json::Value) -> Reply {
         let body = serde_json::to_vec(&value).unwrap_or_default();
@@ -178,8 +202,9 @@ impl Reply {
         )
     }
 
-    /// Turns the scripted parts into a hyper response body.
-    pub(crate) fn body(&self) -> ScriptBody {
+    /// Turns the scripted parts into a hyper response body; `on_end` is notified when the
+    /// body has been played to its end.
+    pub(crate) fn body(&self, on_end: Option<Arc<Notify>>) -> ScriptBody {
         let exact_len = self.fixed_length.then(|| {
             self.parts
                 .iter()
@@ -194,6 +219,7 @@ impl Reply {
             sleep: None,
             yield_next: false,
             exact_len,
+            on_end,
         }
     }
 }
@@ -207,6 +233,7 @@ pub(crate) struct ScriptBody {
     /// later `Disconnect` aborts the connection.
     yield_next: bool,
     exact_len: Option<u64>,
+    on_end: Option<Arc<Notify>>,
 }
 
 impl Body for ScriptBody {
@@ -225,7 +252,12 @@ impl Body for ScriptBody {
         }
         loop {
             match this.parts.front() {
-                None => return Poll::Ready(None),
+                None => {
+                    if let Some(end) = this.on_end.take() {
+                        end.notify_one();
+                    }
+                    return Poll::Ready(None);
+                }
                 Some(Part::Chunk(_)) => {
                     let Some(Part::Chunk(bytes)) = this.parts.pop_front() else {
                         unreachable!("front was a chunk");
@@ -255,7 +287,8 @@ impl Body for ScriptBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.parts.is_empty() && !self.yield_next
+        // With an `on_end` to notify, hyper must poll to the end.
+        self.parts.is_empty() && !self.yield_next && self.on_end.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -1,0 +1,167 @@
+//! Syntax highlighting of code lines with syntect's bundled syntaxes and themes, one line at a
+//! time (syntect keeps the parse state between lines, so a line is final once it is complete).
+//!
+//! The assets are decompressed once per process, on a background thread started by
+//! [`warm_up`] when an answer may be rendered, so neither `goshi --version` nor the first code
+//! block pays for it on the critical path.
+
+use std::sync::OnceLock;
+
+use syntect::easy::HighlightLines;
+use syntect::highlighting::{Color, FontStyle, Style, Theme, ThemeSet};
+use syntect::parsing::SyntaxSet;
+
+use super::escape_text;
+
+/// The bundled theme: readable on dark backgrounds; its default foreground is never painted,
+/// so plain code keeps the terminal's own colour on light backgrounds too.
+const THEME: &str = "base16-ocean.dark";
+
+struct Assets {
+    syntaxes: SyntaxSet,
+    theme: Theme,
+}
+
+static ASSETS: OnceLock<Option<Assets>> = OnceLock::new();
+
+fn assets() -> Option<&'static Assets> {
+    ASSETS
+        .get_or_init(|| {
+            let syntaxes = SyntaxSet::load_defaults_newlines();
+            let mut themes = ThemeSet::load_defaults();
+            let theme = themes.themes.remove(THEME)?;
+            Some(Assets { syntaxes, theme })
+        })
+        .as_ref()
+}
+
+/// Loads the syntaxes and theme on a background thread (if not loaded yet).
+pub fn warm_up() {
+    if ASSETS.get().is_none() {
+        let _ = std::thread::Builder::new()
+            .name("goshi-syntax".into())
+            .spawn(|| {
+                let _ = assets();
+            });
+    }
+}
+
+/// Highlights the lines of one code block.
+pub struct CodeLines {
+    inner: Option<(HighlightLines<'static>, &'static Assets)>,
+    truecolor: bool,
+}
+
+impl CodeLines {
+    /// A highlighter for code in `lang` (a fence's first info word, such as `rust` or `py`);
+    /// unknown or empty languages are shown plain.
+    pub fn new(lang: &str, truecolor: bool) -> CodeLines {
+        let inner = (!lang.is_empty()).then(assets).flatten().and_then(|a| {
+            let syntax = a
+                .syntaxes
+                .find_syntax_by_token(lang)
+                .or_else(|| a.syntaxes.find_syntax_by_extension(lang))?;
+            Some((HighlightLines::new(syntax, &a.theme), a))
+        });
+        CodeLines { inner, truecolor }
+    }
+
+    /// Appends `line` (ending in `\n`, or the last line without one) highlighted to `out`,
+    /// always ending with a reset and a newline.
+    pub fn line(&mut self, line: &str, out: &mut String) {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let body = body.strip_suffix('\r').unwrap_or(body);
+        let Some((hl, assets)) = &mut self.inner else {
+            out.push_str(&escape_text(body));
+            out.push('\n');
+            return;
+        };
+        // syntect's newline syntaxes want the line with its newline.
+        let mut src = String::with_capacity(body.len() + 1);
+        src.push_str(body);
+        src.push('\n');
+        let plain_fg = assets.theme.settings.foreground;
+        match hl.highlight_line(&src, &assets.syntaxes) {
+            Ok(ranges) => {
+                for (style, piece) in ranges {
+                    let piece = piece.strip_suffix('\n').unwrap_or(piece);
+                    if piece.is_empty() {
+                        continue;
+                    }
+                    let sgr = sgr(style, plain_fg, self.truecolor);
+                    if sgr.is_empty() {
+                        out.push_str(&escape_text(piece));
+                    } else {
+                        out.push_str("\x1b[");
+                        out.push_str(&sgr);
+                        out.push('m');
+                        out.push_str(&escape_text(piece));
+                        out.push_str("\x1b[0m");
+                    }
+                }
+            }
+            // A syntax that fails on this line: show it plain rather than lose it.
+            Err(_) => out.push_str(&escape_text(body)),
+        }
+        out.push('\n');
+    }
+}
+
+/// The SGR parameters for a highlighted piece; empty when it is plain text.
+fn sgr(style: Style, plain_fg: Option<Color>, truecolor: bool) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if style.font_style.contains(FontStyle::BOLD) {
+        parts.push("1".into());
+    }
+    if style.font_style.contains(FontStyle::ITALIC) {
+        parts.push("3".into());
+    }
+    if style.font_style.contains(FontStyle::UNDERLINE) {
+        parts.push("4".into());
+    }
+    let c = style.foreground;
+    if Some(c) != plain_fg {
+        parts.push(if truecolor {
+            format!("38;2;{};{};{}", c.r, c.g, c.b)
+        } else {
+            format!("38;5;{}", xterm256(c))
+        });
+    }
+    parts.join(";")
+}
+
+/// The nearest colour of the xterm 6x6x6 colour cube (indices 16-231).
+fn xterm256(c: Color) -> u16 {
+    let level = |v: u8| (u16::from(v) * 5 + 127) / 255;
+    16 + 36 * level(c.r) + 6 * level(c.g) + level(c.b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_languages_are_coloured_and_unknown_ones_plain() {
+        let mut out = String::new();
+        CodeLines::new("rust", false).line("fn main() {}\n", &mut out);
+        assert!(out.contains("\x1b[38;5;"), "{out:?}");
+        assert!(out.ends_with('\n'));
+        let mut plain = String::new();
+        CodeLines::new("no-such-language", false).line("fn main() {}", &mut plain);
+        assert_eq!(plain, "fn main() {}\n");
+    }
+
+    #[test]
+    fn code_cannot_smuggle_escape_sequences() {
+        let mut out = String::new();
+        CodeLines::new("python", true).line("print('\x1b]52;c;AAAA\x07')\n", &mut out);
+        assert!(!out.contains("\x1b]"), "{out:?}");
+        assert!(!out.contains('\x07'));
+    }
+
+    #[test]
+    fn the_colour_cube_maps_corners() {
+        assert_eq!(xterm256(Color::BLACK), 16);
+        assert_eq!(xterm256(Color::WHITE), 231);
+    }
+}
