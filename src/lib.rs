@@ -21,7 +21,6 @@ pub mod cli;
 pub mod config;
 pub mod llm;
 pub mod persist;
-pub mod provider;
 pub mod safety;
 pub mod selfmodel;
 pub mod text;

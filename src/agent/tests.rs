@@ -30,6 +30,10 @@ impl Backend for Scripted {
             Ok(s)
         })
     }
+
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {
+        Box::pin(async { Ok(vec!["scripted".to_string()]) })
+    }
 }
 
 /// Records everything shown, in order.

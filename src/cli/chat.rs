@@ -56,7 +56,7 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
     let prompt = read_prompt(args, stdin_tty, screen)?;
     let rt = super::runtime().ok_or(ExitCode::FAILURE)?;
     let selection = rt
-        .block_on(crate::provider::select(config, hints::notifier(screen)))
+        .block_on(super::backend::select(config, hints::notifier(screen)))
         .map_err(|e| {
             screen.error(&hints::error_text(&e), None);
             exit_code_for(&e)

@@ -82,8 +82,8 @@ pub fn protocol_line(config: &Config) -> String {
         .model
         .clone()
         .unwrap_or_else(|| lifecycle::default_model(&lifecycle::today()).0);
-    let backend = match crate::provider::transport(config, crate::llm::notice::quiet()) {
-        Ok(t) => crate::provider::openai_backend(config, t),
+    let backend = match super::backend::transport(config, crate::llm::notice::quiet()) {
+        Ok(t) => super::backend::openai_backend(config, t),
         Err(e) => return format!("unknown ({e})"),
     };
     let (api, why) = backend.protocol_for(&model);

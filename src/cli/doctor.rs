@@ -5,10 +5,12 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 
+use super::backend::{self, Selection};
+use super::hints;
 use super::palette::{Palette, Role};
 use super::GlobalArgs;
-use crate::config::{self, Config, EnvVars, OpenAiServer};
-use crate::provider::{self, Concrete, Selection};
+use crate::config::{self, Config, EnvVars, OpenAiServer, Provider};
+use crate::llm::ToolSupport;
 use crate::selfmodel::SelfModel;
 
 /// `goshi doctor` arguments.
@@ -95,8 +97,17 @@ pub fn run(args: &DoctorArgs, global: &GlobalArgs) -> ExitCode {
     }
 }
 
+/// The checks after the configuration: self-model, audit dir, then the provider's.
 fn diagnose(c: &Config, checks: &mut Vec<Check>) {
-    checks.push(match SelfModel::load(&c.repo_root) {
+    checks.push(self_model(c));
+    checks.push(audit_dir(c));
+    if let Some(rt) = super::runtime() {
+        provider_checks(&rt, c, checks);
+    }
+}
+
+fn self_model(c: &Config) -> Check {
+    match SelfModel::load(&c.repo_root) {
         Ok(m) => match &m.source {
             Some(p) => check(
                 "self-model",
@@ -117,124 +128,108 @@ fn diagnose(c: &Config, checks: &mut Vec<Check>) {
             e,
             Some("fix goshi.self.model.yaml or delete it to use the default"),
         ),
-    });
-    checks.push(audit_dir(c));
+    }
+}
 
-    let Some(rt) = super::runtime() else { return };
-    // Notices during the checks (retries) would interleave with the report: collect nothing.
-    let quiet = crate::llm::notice::quiet();
+/// Provider, key, model, tools and protocol; each needs the one before it to pass.
+fn provider_checks(rt: &tokio::runtime::Runtime, c: &Config, checks: &mut Vec<Check>) {
     // A check should answer at once: no retries with backoff for an unreachable server.
     let mut c = c.clone();
     c.llm.max_retries = 0;
     let c = &c;
-    let sel = match rt.block_on(provider::select(c, quiet)) {
+    // Notices during the checks (retries) would interleave with the report: drop them.
+    let sel = match rt.block_on(backend::select(c, crate::llm::notice::quiet())) {
         Ok(s) => s,
         Err(e) => {
+            let hint = hints::hint(&e);
+            checks.push(check("provider", Level::Fail, e.message, hint.as_deref()));
+            return;
+        }
+    };
+    let openai = sel.provider == Provider::OpenAi;
+    if openai {
+        checks.push(api_key(c));
+    }
+    let models = match rt.block_on(sel.backend.list_models()) {
+        Ok(models) => models,
+        Err(e) => {
+            let detail = format!("{}: {}", where_(&sel), e.message);
             checks.push(check(
                 "provider",
                 Level::Fail,
-                e.message.clone(),
-                super::hints::hint(&e).as_deref(),
+                detail,
+                hints::hint(&e).as_deref(),
             ));
             return;
         }
     };
-    if matches!(sel.concrete, Concrete::OpenAi(_)) {
-        checks.push(api_key(c));
-    }
-    let listed = rt.block_on(list(&sel));
-    match listed {
-        Ok(models) => {
-            checks.push(check(
-                "provider",
-                Level::Pass,
-                format!(
-                    "{} answers at {} ({})",
-                    sel.provider_name(),
-                    crate::config::display_url(&sel.base_url),
-                    sel.why
-                ),
-                None,
-            ));
-            let ollama = matches!(sel.concrete, Concrete::Ollama(_));
-            let available = models
-                .iter()
-                .any(|m| super::models_cmd::is_model(ollama, m, &sel.model));
-            checks.push(if available {
-                check(
-                    "model",
-                    Level::Pass,
-                    format!("{} is available", sel.model),
-                    None,
-                )
-            } else if matches!(sel.concrete, Concrete::Ollama(_)) {
-                check(
-                    "model",
-                    Level::Fail,
-                    format!("{} is not on the server", sel.model),
-                    Some(&format!(
-                        "pull it with `ollama pull {}`, or pick one from `goshi models`",
-                        sel.model
-                    )),
-                )
-            } else {
-                check(
-                    "model",
-                    Level::Warn,
-                    format!("{} is not in the server's model list", sel.model),
-                    Some("pick one from `goshi models` (set llm.model, GOSHI_MODEL or --model)"),
-                )
-            });
-        }
-        Err(e) => {
-            checks.push(check(
-                "provider",
-                Level::Fail,
-                format!(
-                    "{} at {}: {}",
-                    sel.provider_name(),
-                    crate::config::display_url(&sel.base_url),
-                    e.message
-                ),
-                super::hints::hint(&e).as_deref(),
-            ));
-            return;
-        }
-    }
-    checks.push(tools(&rt, &sel));
-    if matches!(sel.concrete, Concrete::OpenAi(_)) {
-        checks.push(check(
-            "protocol",
-            Level::Pass,
-            super::config_cmd::protocol_line(c),
-            None,
-        ));
+    let detail = format!(
+        "{} answers at {} ({})",
+        sel.provider_name(),
+        url(&sel),
+        sel.why
+    );
+    checks.push(check("provider", Level::Pass, detail, None));
+    checks.push(model(&sel, &models));
+    checks.push(tools(rt, &sel));
+    if openai {
+        let line = super::config_cmd::protocol_line(c);
+        checks.push(check("protocol", Level::Pass, line, None));
     }
 }
 
-async fn list(sel: &Selection) -> Result<Vec<String>, crate::llm::LlmError> {
-    match &sel.concrete {
-        Concrete::OpenAi(b) => b.list_models().await,
-        Concrete::Ollama(b) => Ok(b.list_models().await?.into_iter().map(|m| m.name).collect()),
+fn url(sel: &Selection) -> String {
+    crate::config::display_url(&sel.base_url)
+}
+
+fn where_(sel: &Selection) -> String {
+    format!("{} at {}", sel.provider_name(), url(sel))
+}
+
+/// Whether the configured model is among the server's `models`.
+fn model(sel: &Selection, models: &[String]) -> Check {
+    let m = &sel.model;
+    if models.iter().any(|l| sel.backend.is_same_model(l, m)) {
+        check("model", Level::Pass, format!("{m} is available"), None)
+    } else if sel.provider == Provider::Ollama {
+        check(
+            "model",
+            Level::Fail,
+            format!("{m} is not on the server"),
+            Some(&format!(
+                "pull it with `ollama pull {m}`, or pick one from `goshi models`"
+            )),
+        )
+    } else {
+        check(
+            "model",
+            Level::Warn,
+            format!("{m} is not in the server's model list"),
+            Some("pick one from `goshi models` (set llm.model, GOSHI_MODEL or --model)"),
+        )
     }
 }
 
 fn tools(rt: &tokio::runtime::Runtime, sel: &Selection) -> Check {
-    match &sel.concrete {
-        Concrete::Ollama(b) => match rt.block_on(b.supports_tools(&sel.model)) {
-            Some(true) => check("tools", Level::Pass, format!("{} can call tools", sel.model), None),
-            Some(false) => check(
-                "tools",
-                Level::Warn,
-                format!("{} cannot call tools; goshi will chat without them", sel.model),
-                Some("pick a model with tool support (e.g. llama3.1:8b, qwen2.5); see `ollama show MODEL`"),
-            ),
-            None => check("tools", Level::Warn, format!("could not tell whether {} can call tools", sel.model), None),
-        },
-        Concrete::OpenAi(_) => check(
+    let m = &sel.model;
+    match rt.block_on(sel.backend.tool_support(m)) {
+        ToolSupport::Yes => check("tools", Level::Pass, format!("{m} can call tools"), None),
+        ToolSupport::No => check(
+            "tools",
+            Level::Warn,
+            format!("{m} cannot call tools; goshi will chat without them"),
+            Some("pick a model with tool support (e.g. llama3.1:8b, qwen2.5); see `ollama show MODEL`"),
+        ),
+        ToolSupport::Unknown => check(
+            "tools",
+            Level::Warn,
+            format!("could not tell whether {m} can call tools"),
+            None,
+        ),
+        ToolSupport::OfferedUntilRefused => check(
             "tools",
             Level::Pass,
-            format!("{} is offered tools; if the server refuses them, goshi says so and continues without", sel.model),
+            format!("{m} is offered tools; if the server refuses them, goshi says so and continues without"),
             None,
         ),
     }

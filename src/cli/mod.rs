@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 130 interrupted.
 
 pub mod audit_cmd;
+pub mod backend;
 mod chat;
 mod config_cmd;
 mod doctor;

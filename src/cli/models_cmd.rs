@@ -5,10 +5,10 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 
+use super::backend;
 use super::hints;
 use super::terminal::Screen;
 use crate::config::Config;
-use crate::provider::{self, Concrete};
 
 /// `goshi models` arguments.
 #[derive(Args, Debug)]
@@ -24,11 +24,8 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let result = rt.block_on(async {
-        let sel = provider::select(config, hints::notifier(&Screen::stdio())).await?;
-        let names: Vec<String> = match &sel.concrete {
-            Concrete::OpenAi(b) => b.list_models().await?,
-            Concrete::Ollama(b) => b.list_models().await?.into_iter().map(|m| m.name).collect(),
-        };
+        let sel = backend::select(config, hints::notifier(&Screen::stdio())).await?;
+        let names = sel.backend.list_models().await?;
         Ok::<_, crate::llm::LlmError>((sel, names))
     });
     let (sel, names) = match result {
@@ -46,8 +43,7 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
             };
         }
     };
-    let ollama = matches!(sel.concrete, Concrete::Ollama(_));
-    let is_configured = |n: &str| is_model(ollama, n, &sel.model);
+    let is_configured = |n: &str| sel.backend.is_same_model(n, &sel.model);
     if args.format == "json" {
         let v = json!({
             "provider": sel.provider_name(),
@@ -79,38 +75,4 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
-}
-
-/// Whether `listed`, a name from the server's model list, is the configured `model`. For
-/// Ollama a name without a tag means its `:latest` (`qwen2.5` is listed as `qwen2.5:latest`).
-pub(super) fn is_model(ollama: bool, listed: &str, model: &str) -> bool {
-    listed == model || (ollama && with_tag(listed) == with_tag(model))
-}
-
-/// An Ollama model name with its tag (`:latest` when it has none). The tag is in the last
-/// path segment, so a registry's `host:port/` is not mistaken for one.
-fn with_tag(name: &str) -> std::borrow::Cow<'_, str> {
-    let last = name.rsplit('/').next().unwrap_or(name);
-    if last.contains(':') {
-        std::borrow::Cow::Borrowed(name)
-    } else {
-        std::borrow::Cow::Owned(format!("{name}:latest"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_model;
-
-    #[test]
-    fn ollama_names_without_a_tag_mean_latest() {
-        assert!(is_model(true, "qwen2.5:latest", "qwen2.5"));
-        assert!(is_model(true, "qwen2.5", "qwen2.5:latest"));
-        assert!(!is_model(true, "qwen2.5:0.5b", "qwen2.5"));
-        assert!(is_model(true, "host:5000/me/m:latest", "host:5000/me/m"));
-        assert!(!is_model(true, "host:5000/me/m:v2", "host:5000/me/m"));
-        // OpenAI model ids are compared as they are.
-        assert!(!is_model(false, "gpt-x:latest", "gpt-x"));
-        assert!(is_model(false, "gpt-x", "gpt-x"));
-    }
 }

@@ -108,6 +108,27 @@ pub enum Advice {
 }
 
 impl Advice {
+    /// Replaces every occurrence of `secret` in the text it carries (an address, a model
+    /// name) with `mask`.
+    pub fn mask(&mut self, secret: &str, mask: &str) {
+        use Advice::*;
+        let texts: Vec<&mut String> = match self {
+            NoResponsesApi { url } | ConnectServer { url } | ConnectOllama { url } => vec![url],
+            ResponsesOnly { model } | PullModel { model } => vec![model],
+            ModelShutDown {
+                model,
+                date,
+                replacement,
+            } => vec![model, date, replacement],
+            _ => Vec::new(),
+        };
+        for text in texts {
+            if text.contains(secret) {
+                *text = text.replace(secret, mask);
+            }
+        }
+    }
+
     /// The setting that matters for this advice, if one does.
     pub fn setting(&self) -> Option<Setting> {
         use Advice::*;
@@ -198,5 +219,23 @@ impl fmt::Display for Advice {
                 "create a key at https://platform.openai.com/api-keys and pass it, or use a local model",
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::{ErrorKind, LlmError};
+
+    #[test]
+    fn a_masked_error_masks_its_advice_too() {
+        let key = "sk-secret-key-0123456789";
+        let err = LlmError::new(ErrorKind::Connect, "could not connect")
+            .with_advice(Advice::ConnectServer {
+                url: format!("http://h/{key}/v1"),
+            })
+            .mask_secret(key);
+        assert!(!format!("{err:?}").contains(key), "{err:?}");
+        assert_eq!(err.setting(), Some(Setting::OpenAiBaseUrl));
     }
 }

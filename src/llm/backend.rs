@@ -16,10 +16,39 @@ pub type EventStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, LlmError>> 
 
 pub use super::notice::Notifier;
 
+/// What a backend can tell, before a turn, about a model's tool calling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolSupport {
+    /// The server says the model can call tools.
+    Yes,
+    /// The model cannot call tools (the server said so, or refused them earlier in this
+    /// session): turns go without them.
+    No,
+    /// The server could be asked but gave no usable answer.
+    Unknown,
+    /// The protocol has no way to ask in advance: tools are offered, and a refusal turns
+    /// them off for the model (with a notice).
+    OfferedUntilRefused,
+}
+
 /// A model backend: one wire protocol to one kind of server.
 pub trait Backend: Send + Sync {
     /// The provider's display name, used in the token line (`OpenAI`, `Ollama`).
     fn provider_name(&self) -> &'static str;
+
+    /// The names of the models the server offers, sorted as the server's protocol does.
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>>;
+
+    /// What is known, before a turn, about whether `model` can call tools.
+    fn tool_support<'a>(&'a self, _model: &'a str) -> BoxFuture<'a, ToolSupport> {
+        Box::pin(async { ToolSupport::OfferedUntilRefused })
+    }
+
+    /// Whether `listed`, a name from [`Backend::list_models`], is the model named `model`
+    /// (servers may list one model under more than one spelling).
+    fn is_same_model(&self, listed: &str, model: &str) -> bool {
+        listed == model
+    }
 
     /// Sends `request` and returns its answer as a stream of events. Errors before the
     /// stream starts (HTTP status, connection) come back here, after any retries.

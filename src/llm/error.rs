@@ -139,6 +139,9 @@ impl LlmError {
                 *text = text.replace(secret, MASK);
             }
         }
+        if let Some(advice) = self.advice.as_deref_mut() {
+            advice.mask(secret, MASK);
+        }
         self
     }
 

@@ -67,7 +67,7 @@ pub mod usage;
 
 pub use accumulate::{Accumulator, AssistantTurn};
 pub use advice::{Advice, Setting};
-pub use backend::{Backend, EventStream};
+pub use backend::{Backend, EventStream, ToolSupport};
 pub use error::{ErrorKind, LlmError};
 pub use events::{FinishReason, StreamEvent, Usage};
 pub use notice::{Notice, Notifier};

@@ -118,7 +118,6 @@ const LAYERS: &[&str] = &[
     "audit",
     "config",
     "selfmodel",
-    "provider",
     "agent",
     "cli",
 ];

@@ -552,7 +552,7 @@ async fn list_models_reads_api_tags() {
         Reply::text(404, "text/plain", "404 page not found"),
     );
     let (b, _) = backend(&server);
-    let models = b.list_models().await.unwrap();
+    let models = b.installed_models().await.unwrap();
     assert_eq!(
         models,
         vec![
@@ -566,7 +566,7 @@ async fn list_models_reads_api_tags() {
             },
         ]
     );
-    let e = b.list_models().await.unwrap_err();
+    let e = b.installed_models().await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound);
     assert!(
         goshi::cli::hints::error_text(&e).contains("OLLAMA_HOST"),

@@ -9,7 +9,7 @@ use futures_util::future::BoxFuture;
 use super::errors::OllamaErrors;
 use super::stream::{response_events, OllamaStreamDecoder};
 use super::wire::chat_body;
-use crate::llm::backend::{decode_stream, Backend, EventStream};
+use crate::llm::backend::{decode_stream, Backend, EventStream, ToolSupport};
 use crate::llm::error::{ErrorKind, LlmError};
 use crate::llm::http::Transport;
 use crate::llm::notice::Notice;
@@ -148,5 +148,56 @@ impl Backend for OllamaBackend {
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<EventStream, LlmError>> {
         Box::pin(self.chat(request))
+    }
+
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {
+        Box::pin(async move {
+            let models = self.installed_models().await?;
+            Ok(models.into_iter().map(|m| m.name).collect())
+        })
+    }
+
+    fn tool_support<'a>(&'a self, model: &'a str) -> BoxFuture<'a, ToolSupport> {
+        Box::pin(async move {
+            match self.supports_tools(model).await {
+                Some(true) => ToolSupport::Yes,
+                Some(false) => ToolSupport::No,
+                None => ToolSupport::Unknown,
+            }
+        })
+    }
+
+    /// A name without a tag means its `:latest` (`qwen2.5` is listed as `qwen2.5:latest`).
+    fn is_same_model(&self, listed: &str, model: &str) -> bool {
+        listed == model || with_tag(listed) == with_tag(model)
+    }
+}
+
+/// An Ollama model name with its tag (`:latest` when it has none). The tag is in the last
+/// path segment, so a registry's `host:port/` is not mistaken for one.
+fn with_tag(name: &str) -> std::borrow::Cow<'_, str> {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    if last.contains(':') {
+        std::borrow::Cow::Borrowed(name)
+    } else {
+        std::borrow::Cow::Owned(format!("{name}:latest"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::notice;
+
+    #[test]
+    fn names_without_a_tag_mean_latest() {
+        let transport = Transport::new(std::time::Duration::from_secs(1), 0, notice::quiet())
+            .expect("a transport");
+        let b = OllamaBackend::new("http://127.0.0.1:1".into(), transport);
+        assert!(b.is_same_model("qwen2.5:latest", "qwen2.5"));
+        assert!(b.is_same_model("qwen2.5", "qwen2.5:latest"));
+        assert!(!b.is_same_model("qwen2.5:0.5b", "qwen2.5"));
+        assert!(b.is_same_model("host:5000/me/m:latest", "host:5000/me/m"));
+        assert!(!b.is_same_model("host:5000/me/m:v2", "host:5000/me/m"));
     }
 }

@@ -64,7 +64,7 @@ pub fn parse_capabilities(body: &str) -> Option<bool> {
 
 impl OllamaBackend {
     /// The installed models (`GET /api/tags`), in the server's order.
-    pub async fn list_models(&self) -> Result<Vec<ModelInfo>, LlmError> {
+    pub async fn installed_models(&self) -> Result<Vec<ModelInfo>, LlmError> {
         let url = format!("{}/api/tags", self.base_url);
         let client = self.transport.client().clone();
         let target = url.clone();

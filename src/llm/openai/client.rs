@@ -16,7 +16,7 @@ use super::stream::{completion_events, ChatStreamDecoder};
 use super::tools::tool_choice_json;
 use super::{shutdown, strict, MaxTokensField, OpenAiApi, OpenAiServer};
 use crate::llm::advice::Advice;
-use crate::llm::backend::{decode_stream, Backend, EventStream};
+use crate::llm::backend::{decode_stream, Backend, EventStream, ToolSupport};
 use crate::llm::chat_wire::{messages_json, tools_json, Dialect};
 use crate::llm::error::{ErrorKind, LlmError};
 use crate::llm::http::Transport;
@@ -468,14 +468,14 @@ impl OpenAiBackend {
     }
 
     /// The model ids the server offers (`GET {base}/models`), sorted.
-    pub async fn list_models(&self) -> Result<Vec<String>, LlmError> {
+    pub async fn model_ids(&self) -> Result<Vec<String>, LlmError> {
         let key = self.settings.api_key.as_deref().unwrap_or_default();
-        self.list_models_unmasked()
+        self.model_ids_unmasked()
             .await
             .map_err(|e| e.mask_secret(key))
     }
 
-    async fn list_models_unmasked(&self) -> Result<Vec<String>, LlmError> {
+    async fn model_ids_unmasked(&self) -> Result<Vec<String>, LlmError> {
         self.check_credentials()?;
         let url = format!("{}/models", self.settings.base_url);
         let client = self.transport.client().clone();
@@ -604,6 +604,22 @@ fn body_kind(resp: &reqwest::Response, url: &str) -> Result<BodyKind, LlmError> 
 impl Backend for OpenAiBackend {
     fn provider_name(&self) -> &'static str {
         "OpenAI"
+    }
+
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {
+        Box::pin(self.model_ids())
+    }
+
+    /// OpenAI-compatible servers have no capability query: tools are offered until refused.
+    fn tool_support<'a>(&'a self, model: &'a str) -> BoxFuture<'a, ToolSupport> {
+        let refused = self.session().no_tools.contains(model);
+        Box::pin(async move {
+            if refused {
+                ToolSupport::No
+            } else {
+                ToolSupport::OfferedUntilRefused
+            }
+        })
     }
 
     fn stream<'a>(
