@@ -23,5 +23,6 @@ pub mod llm;
 pub mod persist;
 pub mod safety;
 pub mod selfmodel;
+pub mod sessions;
 pub mod text;
 pub mod tools;

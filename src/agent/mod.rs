@@ -57,7 +57,12 @@ pub struct ChatSession {
     permissions: Permissions,
     audit: Option<AuditLog>,
     usage: SessionUsage,
+    recorder: Option<Recorder>,
 }
+
+/// Called with each message the conversation gains (and the model in use), as it is added:
+/// how a front end saves a conversation as it happens.
+pub type Recorder = Box<dyn FnMut(&Message, &str) + Send>;
 
 impl ChatSession {
     /// A new session whose first message is the self-model `system_prompt`.
@@ -79,7 +84,37 @@ impl ChatSession {
             permissions,
             audit,
             usage: SessionUsage::default(),
+            recorder: None,
         }
+    }
+
+    /// Calls `recorder` with every message added from now on.
+    pub fn set_recorder(&mut self, recorder: Recorder) {
+        self.recorder = Some(recorder);
+    }
+
+    /// Continues an earlier conversation: `messages` (without a system message) follow the
+    /// current system message, replacing whatever came after it.
+    pub fn resume(&mut self, messages: Vec<Message>) {
+        self.history.truncate(1);
+        self.history.extend(
+            messages
+                .into_iter()
+                .filter(|m| !matches!(m, Message::System { .. })),
+        );
+    }
+
+    /// Switches to `model` for the rest of the session.
+    pub fn set_model(&mut self, model: &str) {
+        self.config.model = model.to_string();
+    }
+
+    /// Adds `message` to the conversation, telling the recorder.
+    fn add_message(&mut self, message: Message) {
+        if let Some(r) = self.recorder.as_mut() {
+            r(&message, &self.config.model);
+        }
+        self.history.push(message);
     }
 
     /// The conversation so far, the system message first.

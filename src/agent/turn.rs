@@ -45,7 +45,7 @@ impl ChatSession {
         ui: &mut dyn Ui,
         interrupt: &mut Interrupt,
     ) -> TurnEnd {
-        self.history.push(Message::user(input));
+        self.add_message(Message::user(input));
         let max = self.config.max_tool_rounds;
         let mut round = 0u32;
         let mut calls_run = 0usize;
@@ -58,7 +58,7 @@ impl ChatSession {
                 RoundEnd::Limit(hit) => return TurnEnd::LimitReached(hit),
             };
             let calls = answer.tool_calls.clone();
-            self.history.push(answer.to_message());
+            self.add_message(answer.to_message());
             if calls.is_empty() {
                 return TurnEnd::Done;
             }
@@ -66,7 +66,7 @@ impl ChatSession {
                 // Every call still gets its result, so the history stays valid for the
                 // next turn.
                 for call in &calls {
-                    self.history.push(Message::tool(
+                    self.add_message(Message::tool(
                         &call.id,
                         &call.name,
                         format!("not run: the limit of {max} tool rounds per turn was reached"),
@@ -112,8 +112,7 @@ impl ChatSession {
                     }
                 }
             };
-            self.history
-                .push(Message::tool(&call.id, &call.name, result));
+            self.add_message(Message::tool(&call.id, &call.name, result));
         }
         hit.map_or(Ok(()), Err)
     }
@@ -201,7 +200,7 @@ impl ChatSession {
     /// dropped, they cannot run).
     fn keep_partial(&mut self, turn: AssistantTurn, stop: RoundEnd) -> RoundEnd {
         if !turn.text.is_empty() {
-            self.history.push(Message::assistant(turn.text.clone()));
+            self.add_message(Message::assistant(turn.text.clone()));
         }
         match &stop {
             RoundEnd::Failed(e) => {

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::conversation;
 use super::hints;
 use super::palette;
 use super::render::RenderOptions;
@@ -31,6 +32,15 @@ pub struct ChatArgs {
     pub allow: Vec<String>,
     /// The prompt (one-shot). Piped stdin is read too: alone it is the prompt; with a prompt it is the context the prompt is about. Neither: the REPL starts
     pub prompt: Vec<String>,
+    /// Continue the latest saved conversation of this repository
+    #[arg(short = 'c', long = "continue", conflicts_with = "session")]
+    pub continue_latest: bool,
+    /// Continue the conversation named NAME, or start one with that name
+    #[arg(long, value_name = "NAME")]
+    pub session: Option<String>,
+    /// Do not save this conversation (see sessions.save)
+    #[arg(long)]
+    pub no_save: bool,
 }
 
 /// A step of [`run`] that failed: it has told the user; this is the exit code.
@@ -82,6 +92,18 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
         permissions,
         open_audit(config, screen),
     );
+    let wanted = conversation::Wanted {
+        resume_latest: args.continue_latest,
+        name: args.session.as_deref(),
+        no_save: args.no_save,
+    };
+    let saving = conversation::attach(
+        &wanted,
+        config,
+        selection.provider_name(),
+        &mut session,
+        screen,
+    )?;
     let mut ui = answer_ui(args, screen);
     let mut interrupt = terminal::ctrl_c_interrupt();
     Ok(match prompt {
@@ -96,6 +118,7 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
             &mut ui,
             &mut interrupt,
             self_model.greeting.as_deref(),
+            saving.as_ref(),
         ),
     })
 }
@@ -297,8 +320,34 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
 }
 
 const HELP: &str =
-    "commands: /help  /tokens (session token totals)  /clear (forget the conversation)  /quit\n\
+    "commands: /help  /tokens (session token totals)  /clear (forget the conversation)\n\
+/model NAME (switch model)  /save NAME (name this conversation)  /quit\n\
 Ctrl-C stops an answer; Ctrl-C or Ctrl-D at the prompt quits.";
+
+/// Where typed REPL lines are kept across runs (per user).
+fn repl_history_file() -> Option<std::path::PathBuf> {
+    let dir = dirs::data_dir()?.join("goshi");
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(dir.join("repl_history"))
+}
+
+/// `/model NAME`: switches the model for the rest of the session (no name: shows it).
+fn switch_model(session: &mut ChatSession, name: &str, screen: &Screen) {
+    if name.is_empty() {
+        let _ = screen.out_line(&format!(
+            "(model: {}; /model NAME switches)",
+            crate::text::sanitize::line(session.model())
+        ));
+    } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        screen.error(
+            &format!("{:?} is not a model name", name),
+            Some("/model NAME"),
+        );
+    } else {
+        session.set_model(name);
+        let _ = screen.out_line(&format!("(model: {name} for the rest of this session)"));
+    }
+}
 
 fn repl(
     rt: &tokio::runtime::Runtime,
@@ -307,6 +356,7 @@ fn repl(
     ui: &mut TerminalUi,
     interrupt: &mut agent::Interrupt,
     greeting: Option<&str>,
+    saving: Option<&(crate::sessions::Store, conversation::Shared)>,
 ) -> ExitCode {
     let mut editor = match rustyline::DefaultEditor::new() {
         Ok(e) => e,
@@ -315,6 +365,11 @@ fn repl(
             return ExitCode::FAILURE;
         }
     };
+    let history = repl_history_file();
+    if let Some(h) = &history {
+        // A first run has no history yet; anything else unreadable starts an empty one.
+        let _ = editor.load_history(h);
+    }
     if let Some(g) = greeting {
         let _ = screen.out_line(g);
     }
@@ -335,6 +390,26 @@ fn repl(
             continue;
         }
         let _ = editor.add_history_entry(input);
+        if let Some(h) = &history {
+            // Appended line by line, so the history survives a crash; losing it is no reason
+            // to stop the conversation.
+            let _ = editor.append_history(h);
+        }
+        if let Some(rest) = input.strip_prefix("/model") {
+            if rest.is_empty() || rest.starts_with(' ') {
+                switch_model(session, rest.trim(), screen);
+                continue;
+            }
+        }
+        if let Some(rest) = input.strip_prefix("/save") {
+            if rest.is_empty() || rest.starts_with(' ') {
+                match rest.trim() {
+                    "" => screen.error("/save needs a name", Some("/save NAME")),
+                    name => conversation::save_as(saving, name, screen),
+                }
+                continue;
+            }
+        }
         match input {
             "/quit" | "/exit" | "/q" => return ExitCode::SUCCESS,
             "/help" | "/?" => {
@@ -355,6 +430,7 @@ fn repl(
             }
             "/clear" => {
                 session.clear();
+                conversation::restart(saving, session.model());
                 let _ = screen.out_line("(conversation cleared)");
                 continue;
             }

@@ -50,8 +50,9 @@ pub fn advice_text(advice: &Advice) -> String {
         ServerKeepsFailing => "goshi retried it (llm.max_retries); if it keeps failing, the server \
                                may be overloaded or unable to handle this request"
             .into(),
-        ConversationTooLong => "the conversation is too long for the model: start over (/clear in \
-                                the REPL) or send a shorter prompt"
+        ConversationTooLong => "the conversation is too long for the model (goshi never cuts it \
+                                short by itself): start over (/clear in the REPL, or a new \
+                                `goshi chat` without --continue), or send a shorter prompt"
             .into(),
         PromptTooLarge => "the prompt is larger than the model's context: start over (/clear in \
                            the REPL) or send a shorter prompt"

@@ -6,6 +6,7 @@ pub mod audit_cmd;
 pub mod backend;
 mod chat;
 mod config_cmd;
+mod conversation;
 mod doctor;
 pub mod fs_cmd;
 mod fs_review;
@@ -13,6 +14,7 @@ pub mod hints;
 mod models_cmd;
 pub mod palette;
 pub mod render;
+mod sessions_cmd;
 mod shell;
 pub mod terminal;
 
@@ -85,6 +87,11 @@ enum Command {
     },
     /// Print goshi's version
     Version,
+    /// Saved conversations: list, show, rm
+    Sessions {
+        #[command(subcommand)]
+        cmd: sessions_cmd::SessionsCommand,
+    },
     /// Print a shell's completion script (bash, zsh, fish, powershell)
     Completions(shell::CompletionsArgs),
     /// Print goshi's manual page (roff; e.g. goshi man > goshi.1)
@@ -120,6 +127,7 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Completions(args) => shell::completions(args),
+        Command::Sessions { cmd } => sessions_cmd::run(cmd),
         Command::Man => shell::man(),
         Command::Chat(args) => with_config(&cli.global, |c| chat::run(args, c)),
         Command::Fs { cmd } => with_config(&cli.global, |c| {

@@ -19,6 +19,17 @@ pub struct FileConfig {
     /// `audit:` section.
     #[serde(default)]
     pub audit: FileAudit,
+    /// `sessions:` section.
+    #[serde(default)]
+    pub sessions: FileSessions,
+}
+
+/// `sessions:`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSessions {
+    /// `sessions.save`: save every chat in the user data dir (default true).
+    pub save: Option<bool>,
 }
 
 /// `llm:`

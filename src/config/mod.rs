@@ -148,6 +148,13 @@ pub struct AuditConfig {
     pub max_sessions: Option<usize>,
 }
 
+/// Saved conversations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionsConfig {
+    /// Save every chat as it happens (`goshi chat --continue` resumes it).
+    pub save: bool,
+}
+
 /// The effective configuration.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Config {
@@ -161,6 +168,8 @@ pub struct Config {
     pub safety: SafetyConfig,
     /// Audit settings.
     pub audit: AuditConfig,
+    /// Saved conversations.
+    pub sessions: SessionsConfig,
     /// Settings that were ignored, and why (shown once on stderr).
     #[serde(skip)]
     pub warnings: Vec<String>,

@@ -25,6 +25,9 @@ pub fn resolve(
         repo_root,
         safety: resolve_safety(file.safety),
         audit,
+        sessions: SessionsConfig {
+            save: file.sessions.save.unwrap_or(true),
+        },
         warnings: Vec::new(),
     })
 }

@@ -116,6 +116,7 @@ const LAYERS: &[&str] = &[
     "safety",
     "tools",
     "audit",
+    "sessions",
     "config",
     "selfmodel",
     "agent",

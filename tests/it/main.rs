@@ -43,4 +43,5 @@ mod real_server_tools;
 mod render_cli;
 mod repo_cli;
 mod scripting_cli;
+mod sessions_cli;
 mod shell_cli;

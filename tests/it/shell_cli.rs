@@ -65,7 +65,7 @@ fn tab_completes_subcommands_flags_and_fixed_values() {
     assert!(subs.contains(&"config".to_owned()), "{subs:?}");
     assert!(subs.contains(&"completions".to_owned()), "{subs:?}");
     assert!(!subs.contains(&"chat".to_owned()), "{subs:?}");
-    let flags = complete(&dir, &["chat", "--no"], &[]);
+    let flags = complete(&dir, &["chat", "--no-st"], &[]);
     assert_eq!(flags, vec!["--no-stream"]);
     assert_eq!(
         complete(&dir, &["chat", "--provider", "o"], &[]),

@@ -290,6 +290,9 @@ pub struct Chat {
     pub backend: Backend,
     /// Whether OPENAI_API_KEY is set for the runs.
     pub with_key: bool,
+    /// The user data dir (XDG_DATA_HOME: saved conversations, REPL history), kept out of the
+    /// repository so the tools do not see it.
+    pub data: TempDir,
 }
 
 impl Chat {
@@ -308,6 +311,7 @@ impl Chat {
             server,
             backend,
             with_key: true,
+            data: tempfile::tempdir().unwrap(),
         }
     }
 
@@ -354,6 +358,7 @@ impl Chat {
     /// [`Chat::goshi`] as a plain `std::process::Command`, for runs a test interacts with.
     pub fn std_goshi(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std_goshi_cmd(self.root());
+        cmd.env("XDG_DATA_HOME", self.data.path());
         cmd.args(args);
         if self.with_key {
             cmd.env("OPENAI_API_KEY", KEY);
