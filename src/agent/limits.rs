@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use crate::llm::StreamEvent;
 use crate::text::human_size;
 
-pub use crate::config::DEFAULT_MAX_RESPONSE_BYTES;
+pub use crate::llm::DEFAULT_MAX_RESPONSE_BYTES;
 
 /// Bytes counted for each tool call on top of its name, id and arguments (what holding one
 /// costs), so a flood of empty calls counts too.

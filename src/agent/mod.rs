@@ -4,6 +4,9 @@
 
 pub mod limits;
 #[cfg(test)]
+#[path = "partial_tests.rs"]
+mod partial_tests;
+#[cfg(test)]
 mod tests;
 mod turn;
 pub mod ui;

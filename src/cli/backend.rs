@@ -100,6 +100,37 @@ pub async fn select(config: &Config, notify: Notifier) -> Result<Selection, LlmE
     })
 }
 
+/// On an OpenAI-compatible server with no model configured, goshi's default (an OpenAI model
+/// name) means nothing: the model is the one the server serves when it serves exactly one.
+pub enum ServedModel {
+    /// Nothing to decide: a model was configured, or the server is OpenAI itself or Ollama.
+    Keep,
+    /// The server serves exactly this model; it is now the selection's model.
+    Only(String),
+    /// The server serves these (none, or several): the user must choose.
+    Choose(Vec<String>),
+}
+
+/// Applies [`ServedModel`] to `sel`; asks the server's model list only when it matters.
+pub async fn pick_served_model(
+    sel: &mut Selection,
+    config: &Config,
+) -> Result<ServedModel, LlmError> {
+    let compatible =
+        sel.provider == Provider::OpenAi && config.llm.openai.server == OpenAiServer::Compatible;
+    if !compatible || sel.model_source != "default" {
+        return Ok(ServedModel::Keep);
+    }
+    let mut served = sel.backend.list_models().await?;
+    if served.len() == 1 {
+        let only = served.remove(0);
+        sel.model = only.clone();
+        sel.model_source = "the only model the server serves";
+        return Ok(ServedModel::Only(only));
+    }
+    Ok(ServedModel::Choose(served))
+}
+
 /// The provider, and why. With `auto`: Ollama when it answers within [`PROBE_BUDGET`],
 /// else OpenAI when `OPENAI_API_KEY` is set or a compatible server is configured, else an
 /// error that explains both ways.

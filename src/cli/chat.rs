@@ -65,12 +65,13 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
     let stdin_tty = std::io::stdin().is_terminal();
     let prompt = read_prompt(args, stdin_tty, screen)?;
     let rt = super::runtime().ok_or(ExitCode::FAILURE)?;
-    let selection = rt
+    let mut selection = rt
         .block_on(super::backend::select(config, hints::notifier(screen)))
         .map_err(|e| {
             screen.error(&hints::error_text(&e), None);
             exit_code_for(&e)
         })?;
+    pick_model(&rt, &mut selection, config, screen)?;
     screen.notice(&selection.describe());
 
     // Asking needs a person at a terminal; otherwise only --allow and
@@ -121,6 +122,54 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
             saving.as_ref(),
         ),
     })
+}
+
+/// On a compatible server with no model configured: its only model, or stop before sending
+/// and list what it serves.
+fn pick_model(
+    rt: &tokio::runtime::Runtime,
+    selection: &mut super::backend::Selection,
+    config: &Config,
+    screen: &Screen,
+) -> Step<()> {
+    use super::backend::ServedModel;
+    let picked = rt.block_on(super::backend::pick_served_model(selection, config));
+    match picked {
+        Ok(ServedModel::Keep) => Ok(()),
+        Ok(ServedModel::Only(m)) => {
+            screen.notice(&format!(
+                "no model configured: using {}, the only model the server serves",
+                crate::text::sanitize::line(&m)
+            ));
+            Ok(())
+        }
+        Ok(ServedModel::Choose(served)) => {
+            let list: Vec<String> = served
+                .iter()
+                .map(|m| crate::text::sanitize::line(m).into_owned())
+                .collect();
+            let what = if list.is_empty() {
+                "the server lists no models".to_string()
+            } else {
+                format!("the server serves {}", list.join(", "))
+            };
+            screen.error(
+                &format!("no model configured, and {what}"),
+                Some("choose one with --model NAME (or llm.model in goshi.yaml, or GOSHI_MODEL)"),
+            );
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            screen.error(
+                &format!(
+                    "no model configured, and the server's model list could not be read: {}",
+                    hints::error_text(&e)
+                ),
+                Some("choose one with --model NAME (or llm.model in goshi.yaml, or GOSHI_MODEL)"),
+            );
+            Err(ExitCode::from(2))
+        }
+    }
 }
 
 /// The capabilities named by `--allow`.

@@ -25,8 +25,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-/// Default of `llm.max_response_bytes`: text and tool arguments of one answer, 32 MiB.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+pub use crate::llm::DEFAULT_MAX_RESPONSE_BYTES;
 
 /// Which model provider to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

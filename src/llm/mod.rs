@@ -65,6 +65,10 @@ pub mod toolname;
 pub mod types;
 pub mod usage;
 
+/// The default cap on one answer's text and tool arguments, 32 MiB: a broken or hostile
+/// server cannot fill memory (the chat loop enforces it; `llm.max_response_bytes` sets it).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
 pub use accumulate::{Accumulator, AssistantTurn};
 pub use advice::{Advice, Setting};
 pub use backend::{Backend, EventStream, ToolSupport};

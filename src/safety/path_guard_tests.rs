@@ -190,3 +190,76 @@ mod symlinks {
         assert!(g.existing("dangling").is_err());
     }
 }
+
+/// A file used as a directory is refused as such, never taken for a missing path (which a
+/// write would then create), in both resolutions (issue 17).
+#[test]
+fn a_file_used_as_a_directory_is_refused_not_missing() {
+    let (_d, g) = setup();
+    let m = refused(g.existing("README.md/x"));
+    assert!(m.contains("is a file"), "{m}");
+    let m = refused(g.existing("src/lib.rs/deeper/x"));
+    assert!(m.contains("is a file"), "{m}");
+    let m = refused(g.target("README.md/x/y.txt"));
+    assert!(m.contains("is a file"), "{m}");
+    // A trailing `.` after a file names the file itself, as the OS does not; it stays refused
+    // or resolved, never a missing path below the file.
+    assert!(!matches!(
+        g.existing("README.md/./x"),
+        Err(ToolError::NotFound { .. }) | Ok(_)
+    ));
+    // A missing path is NotFound, not a refusal.
+    assert!(matches!(
+        g.existing("src/missing/x"),
+        Err(ToolError::NotFound { .. })
+    ));
+}
+
+/// `.` inside the missing part of a write target is skipped, not refused (issue 17).
+#[test]
+fn dot_components_in_a_new_path_are_skipped() {
+    let (_d, g) = setup();
+    let r = g.target("newdir/./file.txt").unwrap();
+    assert_eq!(r.rel, "newdir/file.txt");
+    assert!(!r.exists);
+    let r = g.target("./newdir/././sub/./file.txt").unwrap();
+    assert_eq!(r.rel, "newdir/sub/file.txt");
+    assert_eq!(r.abs, g.root().join("newdir/sub/file.txt"));
+}
+
+/// A neighbouring directory whose name starts with the root's (`repo` and `repo-evil`) is
+/// outside: a string-prefix check would let every one of these through (issue 17).
+#[cfg(unix)]
+#[test]
+fn a_neighbouring_directory_with_the_same_prefix_is_outside() {
+    let d = tempfile::tempdir().unwrap();
+    let repo = d.path().join("repo");
+    let evil = d.path().join("repo-evil");
+    fs::create_dir_all(&repo).unwrap();
+    fs::create_dir_all(&evil).unwrap();
+    fs::write(evil.join("secret"), "s").unwrap();
+    std::os::unix::fs::symlink(evil.join("secret"), repo.join("abs-link")).unwrap();
+    std::os::unix::fs::symlink("../repo-evil/secret", repo.join("rel-link")).unwrap();
+    std::os::unix::fs::symlink("../repo-evil", repo.join("dir-link")).unwrap();
+    for g in [
+        PathGuard::new(&repo).unwrap(),
+        PathGuard::new(&fs::canonicalize(&repo).unwrap()).unwrap(),
+    ] {
+        let canonical = fs::canonicalize(&evil).unwrap().join("secret");
+        for p in [
+            evil.join("secret").to_str().unwrap().to_string(),
+            canonical.to_str().unwrap().to_string(),
+            "../repo-evil/secret".to_string(),
+            "../repo-evil".to_string(),
+            "abs-link".to_string(),
+            "rel-link".to_string(),
+            "dir-link/secret".to_string(),
+        ] {
+            let m = refused(g.existing(&p));
+            assert!(m.contains("outside the repository root"), "{p}: {m}");
+            refused(g.target(&p));
+        }
+        refused(g.target(evil.join("new.txt").to_str().unwrap()));
+        refused(g.target("dir-link/new.txt"));
+    }
+}

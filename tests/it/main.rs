@@ -13,6 +13,7 @@ mod auto_provider_cli;
 mod backend_contract;
 mod chat_cli;
 mod config_cli;
+mod consent_cli;
 mod doctor_cli;
 mod fake_server_selftest;
 mod fs_cli;

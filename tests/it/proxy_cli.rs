@@ -26,6 +26,8 @@ fn a_local_server_is_reached_directly_despite_http_proxy() {
             "openai",
             "--base-url",
             &format!("{}/v1", server.url()),
+            "--model",
+            "m",
             "hi",
         ])
         .env("HTTP_PROXY", "http://127.0.0.1:9")

@@ -78,3 +78,52 @@ fn binary_stdin_is_refused_and_nothing_is_sent() {
     );
     assert!(chat.server.requests().is_empty());
 }
+
+/// `goshi chat hi` against a compatible server (no model configured) serving `ids`.
+fn chat_without_model(ids: &[&str]) -> (crate::support::FakeServer, crate::support::hermetic::Run) {
+    let server = crate::support::provider_common::fake_openai(ids);
+    server.push(
+        "POST",
+        "/v1/chat/completions",
+        Backend::OpenAi.text_reply(&["Hello."], (3, 1)),
+    );
+    let sb = crate::support::hermetic::Sandbox::new();
+    let base = format!("{}/v1", server.url());
+    let run = crate::support::hermetic::run(sb.goshi(&[
+        "chat",
+        "--provider",
+        "openai",
+        "--base-url",
+        &base,
+        "hi",
+    ]));
+    (server, run)
+}
+
+#[test]
+fn a_compatible_server_serving_one_model_gets_that_model() {
+    let (server, run) = chat_without_model(&["tiny"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("using tiny, the only model the server serves"),
+        "{}",
+        run.stderr
+    );
+    let sent = server.requests_to("/v1/chat/completions");
+    assert_eq!(sent[0].json()["model"], "tiny");
+}
+
+#[test]
+fn a_compatible_server_serving_several_models_stops_before_sending_and_lists_them() {
+    let (server, run) = chat_without_model(&["a-model", "b-model"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("no model configured, and the server serves a-model, b-model"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--model NAME"), "{}", run.stderr);
+    assert!(server.requests_to("/v1/chat/completions").is_empty());
+}
