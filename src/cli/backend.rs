@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{Config, OpenAiServer, Provider, DEFAULT_OLLAMA_MODEL};
-use crate::llm::http::Transport;
+use crate::llm::http::{Transport, TransportSettings};
 use crate::llm::ollama::{self, OllamaBackend};
 use crate::llm::openai::lifecycle;
 use crate::llm::openai::{OpenAiBackend, OpenAiSettings};
+use crate::llm::retry::RetryPolicy;
 use crate::llm::{Backend, ErrorKind, LlmError, Notifier};
 
 /// How long `auto` waits for Ollama to answer.
@@ -52,7 +53,20 @@ impl Selection {
 
 /// The transport built from the configuration.
 pub fn transport(config: &Config, notify: Notifier) -> Result<Transport, LlmError> {
-    Transport::new(config.llm.request_timeout, config.llm.max_retries, notify)
+    let r = &config.llm.retry;
+    Transport::with_settings(
+        TransportSettings {
+            request_timeout: config.llm.request_timeout,
+            connect_timeout: config.llm.connect_timeout,
+            retry: RetryPolicy {
+                max_retries: r.max_retries,
+                initial_delay: r.initial_delay,
+                max_delay: r.max_delay,
+                max_elapsed: r.max_elapsed,
+            },
+        },
+        notify,
+    )
 }
 
 /// The OpenAI backend for `config`.
@@ -86,6 +100,11 @@ pub async fn select(config: &Config, notify: Notifier) -> Result<Selection, LlmE
         _ => {
             let url = &config.llm.openai.base_url;
             let backend = openai_backend(config, transport.direct_for_loopback(url)?);
+            if config.llm.model.is_none() {
+                // goshi chose this model itself and moves off it on its shutdown date: no
+                // deprecation warning on every run (doctor and config show mention it).
+                backend.quiet_lifecycle(&lifecycle::default_model(&lifecycle::today()).0);
+            }
             (Arc::new(backend), url)
         }
     };

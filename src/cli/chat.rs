@@ -24,6 +24,9 @@ pub struct ChatArgs {
     /// Ask for the whole answer at once instead of streaming it
     #[arg(long)]
     pub no_stream: bool,
+    /// Send even when the server's circuit breaker is open (for this run only)
+    #[arg(long)]
+    pub no_circuit: bool,
     /// Print the answer as the model wrote it, without rendering markdown on a terminal
     #[arg(long)]
     pub raw: bool,
@@ -83,7 +86,7 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
     };
     let permissions = Permissions::new(allowed, config.safety.auto_confirm_permissions, prompter);
     let mut session = ChatSession::new(
-        selection.backend.clone(),
+        super::reliability::guard(&selection, config, args.no_circuit),
         session_config(config, &selection.model, args.no_stream),
         self_model.text.clone(),
         registry,
@@ -290,12 +293,14 @@ fn session_config(config: &Config, model: &str, no_stream: bool) -> SessionConfi
     }
 }
 
-/// Missing credentials are a setup problem (2); anything else a failure (1).
+/// Missing credentials are a setup problem (2); nothing sent because the circuit is open is
+/// a refusal (3); anything else a failure (1).
 fn exit_code_for(e: &LlmError) -> ExitCode {
-    if e.kind == ErrorKind::MissingCredentials {
-        ExitCode::from(2)
-    } else {
-        ExitCode::FAILURE
+    match e.kind {
+        ErrorKind::MissingCredentials => ExitCode::from(2),
+        // Nothing was sent: the server's circuit breaker is open.
+        ErrorKind::CircuitOpen => ExitCode::from(super::EXIT_REFUSED),
+        _ => ExitCode::FAILURE,
     }
 }
 

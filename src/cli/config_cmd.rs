@@ -110,6 +110,11 @@ fn render(config: &Config) -> String {
         redact_key(config.llm.openai.api_key.as_deref())
     ));
     out.push_str(&format!("# openai protocol: {}\n", protocol_line(config)));
+    if config.llm.model.is_none() {
+        if let Some(note) = lifecycle::default_model_note(&lifecycle::today()) {
+            out.push_str(&format!("# {note}\n"));
+        }
+    }
     out
 }
 

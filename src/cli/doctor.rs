@@ -101,6 +101,7 @@ pub fn run(args: &DoctorArgs, global: &GlobalArgs) -> ExitCode {
 fn diagnose(c: &Config, checks: &mut Vec<Check>) {
     checks.push(self_model(c));
     checks.push(audit_dir(c));
+    circuits(c, checks);
     if let Some(rt) = super::runtime() {
         provider_checks(&rt, c, checks);
     }
@@ -135,7 +136,7 @@ fn self_model(c: &Config) -> Check {
 fn provider_checks(rt: &tokio::runtime::Runtime, c: &Config, checks: &mut Vec<Check>) {
     // A check should answer at once: no retries with backoff for an unreachable server.
     let mut c = c.clone();
-    c.llm.max_retries = 0;
+    c.llm.retry.max_retries = 0;
     let c = &c;
     // Notices during the checks (retries) would interleave with the report: drop them.
     let sel = match rt.block_on(backend::select(c, crate::llm::notice::quiet())) {
@@ -175,6 +176,28 @@ fn provider_checks(rt: &tokio::runtime::Runtime, c: &Config, checks: &mut Vec<Ch
     if openai {
         let line = super::config_cmd::protocol_line(c);
         checks.push(check("protocol", Level::Pass, line, None));
+        if sel.model_source == "default" {
+            let today = crate::llm::openai::lifecycle::today();
+            if let Some(note) = crate::llm::openai::lifecycle::default_model_note(&today) {
+                checks.push(check("lifecycle", Level::Pass, note, None));
+            }
+        }
+    }
+}
+
+/// One check per circuit with recent failures (a healthy server has none recorded).
+fn circuits(c: &Config, checks: &mut Vec<Check>) {
+    for (open, line) in super::reliability::circuit_lines(c) {
+        checks.push(if open {
+            check(
+                "circuit",
+                Level::Warn,
+                line,
+                Some("requests to this server fail at once until it recovers; pass --no-circuit to goshi chat to send anyway"),
+            )
+        } else {
+            check("circuit", Level::Pass, line, None)
+        });
     }
 }
 

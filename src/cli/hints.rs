@@ -46,9 +46,9 @@ pub fn advice_text(advice: &Advice) -> String {
         PullModel { model } => {
             format!("pull it with `ollama pull {model}` (`goshi models` lists the models you have)")
         }
-        WaitOrRetryMore => "wait a moment and try again, or raise llm.max_retries".into(),
-        ServerKeepsFailing => "goshi retried it (llm.max_retries); if it keeps failing, the server \
-                               may be overloaded or unable to handle this request"
+        WaitOrRetryMore => "wait a moment and try again, or raise llm.retry.max_retries".into(),
+        ServerKeepsFailing => "goshi retried it (llm.retry.max_retries); if it keeps failing, the \
+                               server may be overloaded or unable to handle this request"
             .into(),
         ConversationTooLong => "the conversation is too long for the model (goshi never cuts it \
                                 short by itself): start over (/clear in the REPL, or a new \
@@ -61,12 +61,25 @@ pub fn advice_text(advice: &Advice) -> String {
         ConnectOpenAi => "check your network connection, or OPENAI_BASE_URL / llm.openai.base_url \
                           if you use a proxy"
             .into(),
-        ConnectServer { url } => format!(
-            "is the server running at {url}? check OPENAI_BASE_URL, llm.openai.base_url or --base-url"
+        // The error's message already names the address tried: say only what to do.
+        ConnectServer { .. } => {
+            "is the server running? check OPENAI_BASE_URL, llm.openai.base_url or --base-url".into()
+        }
+        ConnectOllama { .. } => "is Ollama running? start it with `ollama serve`, or set \
+                                 OLLAMA_HOST / llm.local.url"
+            .into(),
+        RaiseConnectTimeout(inner) => format!(
+            "{}; or raise llm.connect_timeout in goshi.yaml",
+            advice_text(inner)
         ),
-        ConnectOllama { url } => format!(
-            "is Ollama running? start it with `ollama serve` (tried {url}); or set OLLAMA_HOST / llm.local.url"
+        RaiseTotalTimeout => {
+            "raise or remove llm.total_timeout in goshi.yaml if long answers are expected".into()
+        }
+        ComeBackLater { max_delay } => format!(
+            "try again after that; goshi itself waits at most llm.retry.max_delay ({}s)",
+            max_delay.as_secs_f64()
         ),
+        CircuitOpen => "pass --no-circuit to send anyway; `goshi doctor` shows each circuit".into(),
         NotOllama => format!("is it Ollama? {OLLAMA_WHERE}"),
         OllamaBehindProxy => {
             format!("Ollama itself needs no login; a proxy in front of it may: {OLLAMA_WHERE}")
@@ -99,8 +112,14 @@ pub fn hint(err: &LlmError) -> Option<String> {
 
 /// `err` as goshi shows it: what happened, what the server said (anything like a credential
 /// masked: a 401 body may echo the key), and what to do. The screen escapes what could drive
-/// the terminal.
+/// the terminal. A connection failure is one line (what was tried, the cause in words, what
+/// to do; `-v` logs the full error chain).
 pub fn error_text(err: &LlmError) -> String {
+    if err.kind == crate::llm::ErrorKind::Connect && err.server_message.is_none() {
+        if let Some(h) = hint(err) {
+            return format!("{}; {h}", err.message);
+        }
+    }
     let mut out = err.message.clone();
     if let Some(msg) = &err.server_message {
         out.push_str(&format!("\n  server said: {}", mask_credentials(msg)));
@@ -153,6 +172,11 @@ pub fn notice_text(notice: &Notice) -> String {
             };
             let instead = match replacement {
                 Some(r) => format!("; use {r} instead (set llm.model, GOSHI_MODEL or --model)"),
+                None if crate::llm::openai::lifecycle::replacement_not_named(model) => {
+                    "; OpenAI has not named a replacement yet: pick another model \
+                     (goshi models lists them)"
+                        .to_string()
+                }
                 None => "; pick another model (goshi models lists them)".to_string(),
             };
             format!("warning: OpenAI model {model} {what}{instead}")

@@ -1,6 +1,7 @@
 //! The command line: flags, subcommands, and exit codes.
 //!
-//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 130 interrupted.
+//! Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 refused before
+//! sending ([`EXIT_REFUSED`]), 130 interrupted.
 
 pub mod audit_cmd;
 pub mod backend;
@@ -13,6 +14,7 @@ mod fs_review;
 pub mod hints;
 mod models_cmd;
 pub mod palette;
+pub mod reliability;
 pub mod render;
 mod sessions_cmd;
 mod shell;
@@ -26,6 +28,10 @@ use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
 
 use crate::config::{self, Config, EnvVars, Overrides};
 use terminal::Screen;
+
+/// Exit code: the request was refused before anything was sent (an open circuit breaker,
+/// or a budget that the request could exceed).
+pub const EXIT_REFUSED: u8 = 3;
 
 /// goshi: a local-first, safety-minded AI assistant for the terminal.
 #[derive(Parser, Debug)]

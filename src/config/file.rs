@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use super::reliability::{FileCircuit, FileDuration, FileRetry};
+
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,14 +46,24 @@ pub struct FileLlm {
     pub temperature: Option<f64>,
     /// `llm.max_tokens` (signed so a negative value gets a clear message)
     pub max_tokens: Option<i64>,
-    /// `llm.request_timeout` in seconds
-    pub request_timeout: Option<f64>,
+    /// `llm.request_timeout` (idle timeout): seconds or a duration string
+    pub request_timeout: Option<FileDuration>,
+    /// `llm.connect_timeout`
+    pub connect_timeout: Option<FileDuration>,
+    /// `llm.total_timeout` (bounds a whole answer, retries included)
+    pub total_timeout: Option<FileDuration>,
     /// `llm.frequency_penalty`
     pub frequency_penalty: Option<f64>,
     /// `llm.presence_penalty`
     pub presence_penalty: Option<f64>,
-    /// `llm.max_retries`
+    /// `llm.max_retries` (alias of `llm.retry.max_retries`)
     pub max_retries: Option<i64>,
+    /// `llm.retry:`
+    #[serde(default)]
+    pub retry: FileRetry,
+    /// `llm.circuit:`
+    #[serde(default)]
+    pub circuit: FileCircuit,
     /// `llm.tool_choice`
     pub tool_choice: Option<String>,
     /// `llm.parallel_tool_calls`

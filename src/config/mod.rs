@@ -9,6 +9,7 @@
 mod check;
 mod file;
 mod load;
+pub mod reliability;
 mod repo_root;
 mod resolve;
 mod show;
@@ -18,6 +19,7 @@ mod values;
 
 pub use file::FileConfig;
 pub use load::{defaults, find_config_file, load, search_path, ConfigError, EnvVars, Overrides};
+pub use reliability::{CircuitConfig, RetryConfig};
 pub use show::file_yaml;
 
 use std::path::PathBuf;
@@ -93,15 +95,23 @@ pub struct LlmConfig {
     pub temperature: Option<f64>,
     /// Token limit of one answer.
     pub max_tokens: u32,
-    /// Idle timeout for connecting and for each wait on the stream.
+    /// Idle timeout: the wait for response headers and for each read of the answer.
     #[serde(serialize_with = "secs")]
     pub request_timeout: Duration,
+    /// The longest wait for a connection to the server.
+    #[serde(serialize_with = "secs")]
+    pub connect_timeout: Duration,
+    /// Bounds a whole answer, retries included (None: no bound).
+    #[serde(serialize_with = "opt_secs")]
+    pub total_timeout: Option<Duration>,
     /// Frequency penalty.
     pub frequency_penalty: Option<f64>,
     /// Presence penalty.
     pub presence_penalty: Option<f64>,
-    /// Retries of a failed request.
-    pub max_retries: u32,
+    /// How failed requests are sent again.
+    pub retry: RetryConfig,
+    /// When requests to a failing server stop for a while.
+    pub circuit: CircuitConfig,
     /// `auto`, `required`, `none`, or a tool name.
     pub tool_choice: ToolChoice,
     /// Whether the model may call several tools in one answer.
@@ -121,6 +131,13 @@ pub struct LlmConfig {
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
+}
+
+fn opt_secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_f64(d.as_secs_f64()),
+        None => s.serialize_none(),
+    }
 }
 
 /// Safety settings.

@@ -2,7 +2,6 @@
 //! time; every bad value is an error naming its key and what is allowed.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use super::file::{FileAudit, FileConfig, FileLlm, FileLocal, FileOpenAi, FileSafety};
 use super::load::{bad, ConfigError, EnvVars, Overrides};
@@ -40,8 +39,14 @@ fn resolve_llm(l: FileLlm, ov: &Overrides, env: &EnvVars) -> Result<LlmConfig, C
     let frequency_penalty = range("llm.frequency_penalty", l.frequency_penalty, -2.0, 2.0)?;
     let presence_penalty = range("llm.presence_penalty", l.presence_penalty, -2.0, 2.0)?;
     let max_tokens = resolve_max_tokens(l.max_tokens)?;
-    let request_timeout = resolve_request_timeout(l.request_timeout)?;
-    let max_retries = count("llm.max_retries", l.max_retries, 3, 20)?;
+    let reliability = super::reliability::resolve(super::reliability::FileReliability {
+        max_retries_alias: l.max_retries,
+        request_timeout: l.request_timeout,
+        connect_timeout: l.connect_timeout,
+        total_timeout: l.total_timeout,
+        retry: l.retry,
+        circuit: l.circuit,
+    })?;
     let max_tool_rounds = count("llm.max_tool_rounds", l.max_tool_rounds, 8, 1000)?;
     if max_tool_rounds == 0 {
         return Err(bad("llm.max_tool_rounds", "must be at least 1"));
@@ -59,10 +64,13 @@ fn resolve_llm(l: FileLlm, ov: &Overrides, env: &EnvVars) -> Result<LlmConfig, C
         model,
         temperature,
         max_tokens,
-        request_timeout,
+        request_timeout: reliability.request_timeout,
+        connect_timeout: reliability.connect_timeout,
+        total_timeout: reliability.total_timeout,
         frequency_penalty,
         presence_penalty,
-        max_retries,
+        retry: reliability.retry,
+        circuit: reliability.circuit,
         tool_choice,
         parallel_tool_calls: l.parallel_tool_calls,
         reasoning_effort,
@@ -135,17 +143,6 @@ fn resolve_max_tokens(v: Option<i64>) -> Result<u32, ConfigError> {
         Some(n) => Err(bad(
             "llm.max_tokens",
             format!("must be a positive whole number of tokens (got {n}); the default is {DEFAULT_MAX_TOKENS}"),
-        )),
-    }
-}
-
-fn resolve_request_timeout(v: Option<f64>) -> Result<Duration, ConfigError> {
-    match v {
-        None => Ok(Duration::from_secs(60)),
-        Some(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
-        Some(s) => Err(bad(
-            "llm.request_timeout",
-            format!("must be a number of seconds between 0 and 86400 (got {s}); the default is 60"),
         )),
     }
 }

@@ -12,7 +12,7 @@ fn defaults() {
     let c = from_yaml("{}", &Overrides::default(), &EnvVars::default()).unwrap();
     assert_eq!(c.llm.max_tokens, 4096);
     assert_eq!(c.llm.request_timeout, Duration::from_secs(60));
-    assert_eq!(c.llm.max_retries, 3);
+    assert_eq!(c.llm.retry.max_retries, 3);
     assert_eq!(c.llm.tool_choice, ToolChoice::Auto);
     assert_eq!(c.llm.provider, Provider::Auto);
     assert_eq!(c.llm.openai.base_url, "https://api.openai.com/v1");

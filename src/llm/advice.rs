@@ -21,6 +21,14 @@ pub enum Setting {
     RequestTimeout,
     /// How many times a retryable failure is retried.
     MaxRetries,
+    /// How long to wait for a connection.
+    ConnectTimeout,
+    /// How long a whole answer may take.
+    TotalTimeout,
+    /// The longest wait between two tries (and the longest `Retry-After` honoured).
+    RetryMaxDelay,
+    /// Whether the circuit breaker applies.
+    Circuit,
     /// Which wire field carries the token limit (`max_tokens` or `max_completion_tokens`).
     MaxTokensField,
     /// Which OpenAI protocol to speak (Chat Completions or Responses).
@@ -105,6 +113,17 @@ pub enum Advice {
     ServerUpOrTimeout,
     /// OpenAI itself needs a key and none was given.
     MissingApiKey,
+    /// No connection within the connect timeout: the inner advice, or allow longer.
+    RaiseConnectTimeout(Box<Advice>),
+    /// The whole answer took longer than the total timeout.
+    RaiseTotalTimeout,
+    /// The server asked for a longer wait before a retry than the policy makes.
+    ComeBackLater {
+        /// The longest wait the retry policy makes.
+        max_delay: std::time::Duration,
+    },
+    /// Nothing was sent: the server's circuit breaker is open.
+    CircuitOpen,
 }
 
 impl Advice {
@@ -148,6 +167,10 @@ impl Advice {
             | OllamaModelList => Setting::OllamaUrl,
             RaiseTimeout | ServerUpOrTimeout => Setting::RequestTimeout,
             MissingApiKey => Setting::ApiKey,
+            RaiseConnectTimeout(_) => Setting::ConnectTimeout,
+            RaiseTotalTimeout => Setting::TotalTimeout,
+            ComeBackLater { .. } => Setting::RetryMaxDelay,
+            CircuitOpen => Setting::Circuit,
             ConversationTooLong | PromptTooLarge | CheckSettings | FullUrl => return None,
         })
     }
@@ -217,6 +240,18 @@ impl fmt::Display for Advice {
             }
             MissingApiKey => f.write_str(
                 "create a key at https://platform.openai.com/api-keys and pass it, or use a local model",
+            ),
+            RaiseConnectTimeout(inner) => write!(f, "{inner}; or raise the connect timeout"),
+            RaiseTotalTimeout => {
+                f.write_str("raise or remove the total timeout if long answers are expected")
+            }
+            ComeBackLater { max_delay } => write!(
+                f,
+                "try again after that; the retry policy waits at most {}s",
+                max_delay.as_secs_f64()
+            ),
+            CircuitOpen => f.write_str(
+                "wait until then, or send without the circuit breaker",
             ),
         }
     }

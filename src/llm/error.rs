@@ -30,7 +30,7 @@ pub enum ErrorKind {
     Server,
     /// No connection could be made (refused, DNS, TLS).
     Connect,
-    /// No byte arrived within `llm.request_timeout`.
+    /// A timeout fired (connecting, waiting for the next byte, or the whole answer).
     Timeout,
     /// The stream broke after it had started.
     StreamInterrupted,
@@ -40,6 +40,8 @@ pub enum ErrorKind {
     ToolArguments,
     /// The model cannot be used with tools.
     ToolsUnsupported,
+    /// Nothing was sent: the server failed repeatedly and its circuit breaker is open.
+    CircuitOpen,
 }
 
 /// An error of the LLM layer, ready to be shown to a person.

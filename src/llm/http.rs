@@ -11,8 +11,9 @@ use reqwest::header::HeaderMap;
 use super::advice::Advice;
 use super::backend::MAX_EVENT_BYTES;
 use super::error::{ErrorKind, LlmError};
+use super::net_error::{request_error, request_timeout_error, ConnectCause};
 use super::notice::{Notice, Notifier};
-use super::retry::{parse_retry_after, RetryPolicy};
+use super::retry::{parse_retry_after, RetryPolicy, LOOPBACK_REFUSED_DELAY};
 
 /// How a provider turns an unsuccessful HTTP answer into an error with its own hints.
 pub trait ErrorMapper: Send + Sync {
@@ -26,21 +27,48 @@ pub trait ErrorMapper: Send + Sync {
 #[derive(Clone)]
 pub struct Transport {
     client: reqwest::Client,
-    /// Bounds connecting, the wait for response headers, and each wait for the next body
-    /// byte (`llm.request_timeout`).
+    /// Bounds the wait for response headers and each wait for the next body byte
+    /// (`llm.request_timeout`).
     pub timeout: Duration,
-    /// Retry policy (`llm.max_retries`).
+    /// Bounds making the connection (`llm.connect_timeout`).
+    pub connect_timeout: Duration,
+    /// Retry policy (`llm.retry`).
     pub retry: RetryPolicy,
     notify: Notifier,
 }
 
+/// The timeouts and retry policy of a [`Transport`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TransportSettings {
+    /// The idle timeout: response headers, and each read of the body.
+    pub request_timeout: Duration,
+    /// The longest wait for a connection.
+    pub connect_timeout: Duration,
+    /// When and how often failed requests are sent again.
+    pub retry: RetryPolicy,
+}
+
 impl Transport {
-    /// A transport with the given idle timeout and retry count.
+    /// A transport with the given idle timeout (also bounding connecting) and retry count,
+    /// with the default backoff steps.
     pub fn new(timeout: Duration, max_retries: u32, notify: Notifier) -> Result<Self, LlmError> {
+        Transport::with_settings(
+            TransportSettings {
+                request_timeout: timeout,
+                connect_timeout: timeout,
+                retry: RetryPolicy::new(max_retries),
+            },
+            notify,
+        )
+    }
+
+    /// A transport with every timeout and the retry policy given.
+    pub fn with_settings(settings: TransportSettings, notify: Notifier) -> Result<Self, LlmError> {
         Ok(Transport {
-            client: build_client(timeout, false)?,
-            timeout,
-            retry: RetryPolicy { max_retries },
+            client: build_client(settings.connect_timeout, false)?,
+            timeout: settings.request_timeout,
+            connect_timeout: settings.connect_timeout,
+            retry: settings.retry,
             notify,
         })
     }
@@ -50,7 +78,7 @@ impl Transport {
     /// llama.cpp), as Go's client (and so Ollama's own CLI) also skips proxies for loopback.
     pub fn direct_for_loopback(mut self, base_url: &str) -> Result<Self, LlmError> {
         if is_loopback(base_url) {
-            self.client = build_client(self.timeout, true)?;
+            self.client = build_client(self.connect_timeout, true)?;
         }
         Ok(self)
     }
@@ -71,67 +99,127 @@ impl Transport {
     }
 
     /// Sends the request that `build` makes, retrying 408, 409, 429, 5xx and connection
-    /// failures up to `max_retries` times with backoff (honouring `Retry-After`). Returns the
-    /// first successful response, whose body has not been read yet.
+    /// failures up to `max_retries` times with backoff (honouring `Retry-After` up to
+    /// `max_delay`, and the `max_elapsed` budget). A refused connection to this machine is
+    /// retried once, quickly and quietly. Returns the first successful response, whose body
+    /// has not been read yet.
     pub async fn send(
         &self,
         url: &str,
         build: &(dyn Fn() -> reqwest::RequestBuilder + Send + Sync),
         mapper: &dyn ErrorMapper,
     ) -> Result<reqwest::Response, LlmError> {
+        let started = tokio::time::Instant::now();
         let mut attempt = 0u32;
         let mut stale_retried = false;
         loop {
-            // OpenAI's `x-should-retry` header, when present, overrides the status rules
-            // (as its official SDKs do).
-            let mut server_says: Option<bool> = None;
-            let err = match tokio::time::timeout(self.timeout, build().send()).await {
-                // A pooled keep-alive connection that the server had already closed (some
-                // servers close after every streamed answer despite `Keep-Alive`): the
-                // request never reached it, so send it again at once, once, and quietly.
-                Ok(Err(e)) if !stale_retried && is_stale_connection(&e) => {
+            let (err, retryable, local_refused) = match self.try_once(url, build, mapper).await {
+                Attempt::Done(resp) => return Ok(resp),
+                Attempt::Stale(_) if !stale_retried => {
+                    // A pooled keep-alive connection that the server had already closed
+                    // (some servers close after every streamed answer despite
+                    // `Keep-Alive`): the request never reached it, so send it again at
+                    // once, once, and quietly.
                     stale_retried = true;
                     tracing::debug!("reused connection was closed by the server; resending");
                     continue;
                 }
-                Ok(Ok(resp)) if resp.status().is_success() => return Ok(resp),
-                Ok(Ok(resp)) => {
-                    let status = resp.status().as_u16();
-                    let headers = resp.headers().clone();
-                    server_says = match headers.get("x-should-retry").and_then(|v| v.to_str().ok())
-                    {
-                        Some("true") => Some(true),
-                        Some("false") => Some(false),
-                        _ => None,
-                    };
-                    let body = self.error_body(resp).await;
-                    let mut err = mapper.status_error(status, &headers, &body);
-                    err.status = Some(status);
-                    if err.retry_after.is_none() {
-                        err.retry_after = parse_retry_after(&headers);
-                    }
-                    err
+                // Closed again: an ordinary connection failure now, under the retry rules.
+                Attempt::Stale(e) => {
+                    let err = request_error(&e, url, (self.timeout, self.connect_timeout), mapper);
+                    let retryable = err.is_retryable();
+                    (err, retryable, false)
                 }
-                Ok(Err(e)) => request_error(&e, url, self.timeout, mapper),
-                Err(_) => timeout_error(url, self.timeout),
+                Attempt::Failed {
+                    err,
+                    retryable,
+                    refused,
+                } => (err, retryable, refused && is_loopback(url)),
             };
-            let retryable = server_says.unwrap_or_else(|| err.is_retryable());
-            if !retryable || attempt >= self.retry.max_retries {
+            if !retryable || attempt >= self.retry.max_retries || (local_refused && attempt >= 1) {
                 return Err(err);
             }
+            if self.retry.too_long(err.retry_after) {
+                return Err(come_back_later(err, self.retry.max_delay));
+            }
             attempt += 1;
-            let wait = self.retry.delay(attempt, err.retry_after, fastrand::f64());
-            let why = match err.status {
-                Some(s) => format!("HTTP {s}"),
-                None => err.message.clone(),
+            let wait = if local_refused {
+                LOOPBACK_REFUSED_DELAY
+            } else {
+                self.retry.delay(attempt, err.retry_after, fastrand::f64())
             };
-            self.notify(Notice::Retrying {
-                why,
-                wait,
-                attempt,
-                max: self.retry.max_retries,
-            });
+            if let Some(budget) = self.retry.max_elapsed {
+                if started.elapsed() + wait > budget {
+                    return Err(out_of_budget(err, started.elapsed()));
+                }
+            }
+            if local_refused {
+                tracing::debug!("connection refused on this machine; one quick retry");
+            } else {
+                let why = match err.status {
+                    Some(s) => format!("HTTP {s}"),
+                    None => err.message.clone(),
+                };
+                self.notify(Notice::Retrying {
+                    why,
+                    wait,
+                    attempt,
+                    max: self.retry.max_retries,
+                });
+            }
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One try: the response, or the error with whether a retry may help.
+    async fn try_once(
+        &self,
+        url: &str,
+        build: &(dyn Fn() -> reqwest::RequestBuilder + Send + Sync),
+        mapper: &dyn ErrorMapper,
+    ) -> Attempt {
+        match tokio::time::timeout(self.timeout, build().send()).await {
+            Ok(Err(e)) if is_stale_connection(&e) => Attempt::Stale(e),
+            Ok(Ok(resp)) if resp.status().is_success() => Attempt::Done(resp),
+            Ok(Ok(resp)) => {
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                // OpenAI's `x-should-retry` header, when present, overrides the status
+                // rules (as its official SDKs do).
+                let server_says = match headers.get("x-should-retry").and_then(|v| v.to_str().ok())
+                {
+                    Some("true") => Some(true),
+                    Some("false") => Some(false),
+                    _ => None,
+                };
+                let body = self.error_body(resp).await;
+                let mut err = mapper.status_error(status, &headers, &body);
+                err.status = Some(status);
+                if err.retry_after.is_none() {
+                    err.retry_after = parse_retry_after(&headers);
+                }
+                let retryable = server_says.unwrap_or_else(|| err.is_retryable());
+                Attempt::Failed {
+                    err,
+                    retryable,
+                    refused: false,
+                }
+            }
+            Ok(Err(e)) => {
+                let refused = ConnectCause::of(&e) == ConnectCause::Refused;
+                let err = request_error(&e, url, (self.timeout, self.connect_timeout), mapper);
+                let retryable = err.is_retryable();
+                Attempt::Failed {
+                    err,
+                    retryable,
+                    refused,
+                }
+            }
+            Err(_) => Attempt::Failed {
+                err: request_timeout_error(url, self.timeout),
+                retryable: false,
+                refused: false,
+            },
         }
     }
 
@@ -236,45 +324,47 @@ impl Transport {
 /// The most of an error answer's body that is read (see [`Transport::send`]).
 pub const MAX_ERROR_BODY: usize = 64 * 1024;
 
-fn timeout_error(url: &str, timeout: Duration) -> LlmError {
-    LlmError::new(
-        ErrorKind::Timeout,
-        format!(
-            "no answer from {url} within {}s (llm.request_timeout)",
-            timeout.as_secs_f64()
-        ),
-    )
-    .with_advice(Advice::ServerUpOrTimeout)
+/// How one try of a request went.
+enum Attempt {
+    /// A successful response.
+    Done(reqwest::Response),
+    /// A pooled connection the server had closed: the request never reached it.
+    Stale(reqwest::Error),
+    /// An error; `refused` when nothing listened at the address.
+    Failed {
+        err: LlmError,
+        retryable: bool,
+        refused: bool,
+    },
 }
 
-fn request_error(
-    e: &reqwest::Error,
-    url: &str,
-    timeout: Duration,
-    mapper: &dyn ErrorMapper,
-) -> LlmError {
-    if e.is_timeout() {
-        return timeout_error(url, timeout);
-    }
-    if e.is_builder() {
-        // Not a connection failure: the request could not even be made (a malformed
-        // address, such as `host:port` without `http://`). Retrying cannot help.
-        return LlmError::new(
-            ErrorKind::BadRequest,
-            format!("cannot send a request to {url}: {}", chain(e)),
-        )
-        .with_advice(Advice::FullUrl);
-    }
-    LlmError::new(
-        ErrorKind::Connect,
-        format!("could not connect to {url}: {}", chain(e)),
-    )
-    .with_advice(mapper.connect_advice(url))
+/// The server asked for a longer wait than goshi makes: say when to come back.
+fn come_back_later(mut err: LlmError, max_delay: Duration) -> LlmError {
+    let wait = err.retry_after.unwrap_or_default();
+    let when = std::time::SystemTime::now() + wait;
+    let at = humantime::format_rfc3339_seconds(when).to_string();
+    err.message = format!(
+        "{}; the server asks to wait {:.0}s before trying again (until {} UTC)",
+        err.message,
+        wait.as_secs_f64().ceil(),
+        at.trim_end_matches('Z').replace('T', " ")
+    );
+    err.with_advice(Advice::ComeBackLater { max_delay })
 }
 
-fn build_client(timeout: Duration, no_proxy: bool) -> Result<reqwest::Client, LlmError> {
+/// The retries of one request used up `llm.retry.max_elapsed`.
+fn out_of_budget(mut err: LlmError, elapsed: Duration) -> LlmError {
+    err.message = format!(
+        "{} (gave up retrying after {:.1}s: llm.retry.max_elapsed)",
+        err.message,
+        elapsed.as_secs_f64()
+    );
+    err
+}
+
+fn build_client(connect_timeout: Duration, no_proxy: bool) -> Result<reqwest::Client, LlmError> {
     let mut builder = reqwest::Client::builder()
-        .connect_timeout(timeout)
+        .connect_timeout(connect_timeout)
         .user_agent(concat!("goshi/", env!("CARGO_PKG_VERSION")));
     if no_proxy {
         builder = builder.no_proxy();

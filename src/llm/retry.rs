@@ -2,40 +2,78 @@
 
 use std::time::Duration;
 
-/// The first backoff step.
+/// The first backoff step, unless configured.
 pub const BASE_DELAY: Duration = Duration::from_millis(500);
-/// The longest computed backoff step.
+/// The longest backoff step (and the longest `Retry-After` honoured), unless configured.
 pub const MAX_DELAY: Duration = Duration::from_secs(8);
-/// The longest wait a server's `Retry-After` may impose.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// The wait before the one retry of a refused connection to this machine: a local server
+/// that is down does not come back in seconds, so one quick second try is all that helps
+/// (it covers a server that is just starting).
+pub const LOOPBACK_REFUSED_DELAY: Duration = Duration::from_millis(200);
 
-/// Exponential backoff with jitter, honouring the server's `Retry-After`.
+/// Exponential backoff with full jitter, honouring the server's `Retry-After`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     /// How many times a request may be re-sent after the first try.
     pub max_retries: u32,
+    /// The first backoff step; each later step doubles it.
+    pub initial_delay: Duration,
+    /// The longest backoff step, and the longest `Retry-After` that is waited for.
+    pub max_delay: Duration,
+    /// A budget for all the retries of one request: a retry that would start after it is
+    /// not made.
+    pub max_elapsed: Option<Duration>,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy::new(3)
+    }
 }
 
 impl RetryPolicy {
-    /// The wait before retry number `attempt` (1 = the first retry).
-    ///
-    /// Without a server hint: 0.5 s doubling per attempt, capped at 8 s, then scaled by a
-    /// jitter factor in `[0.75, 1.0]` (`jitter` is a uniform sample in `[0, 1)`), so many
-    /// clients do not retry in lockstep. A server's `Retry-After` wins, capped at 60 s.
-    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>, jitter: f64) -> Duration {
-        if let Some(wait) = retry_after {
-            return wait.min(MAX_RETRY_AFTER);
+    /// `max_retries` retries with the default steps (0.5 s doubling up to 8 s) and no
+    /// elapsed-time budget.
+    pub fn new(max_retries: u32) -> Self {
+        RetryPolicy {
+            max_retries,
+            initial_delay: BASE_DELAY,
+            max_delay: MAX_DELAY,
+            max_elapsed: None,
         }
-        let exp = attempt.saturating_sub(1).min(16);
-        let base = BASE_DELAY.saturating_mul(1u32 << exp).min(MAX_DELAY);
-        base.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0))
     }
 
-    /// The whole schedule of waits for a request that keeps failing without server hints.
-    pub fn schedule(&self, jitter: f64) -> Vec<Duration> {
-        (1..=self.max_retries)
-            .map(|a| self.delay(a, None, jitter))
-            .collect()
+    /// The longest wait before retry number `attempt` (1 = the first retry): the initial
+    /// delay doubled per attempt, capped at `max_delay`.
+    pub fn ceiling(&self, attempt: u32) -> Duration {
+        let exp = attempt.saturating_sub(1).min(30);
+        self.initial_delay
+            .saturating_mul(1u32 << exp)
+            .min(self.max_delay)
+    }
+
+    /// The wait before retry number `attempt`.
+    ///
+    /// Without a server hint: "full jitter", a uniform pick between zero and
+    /// [`ceiling`](Self::ceiling) (`jitter` is a uniform sample in `[0, 1)`), so that many
+    /// clients failing together do not retry in lockstep. A server's `Retry-After` wins,
+    /// capped at `max_delay` (the transport gives up at once on a longer one, see
+    /// [`too_long`](Self::too_long)).
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>, jitter: f64) -> Duration {
+        if let Some(wait) = retry_after {
+            return wait.min(self.max_delay);
+        }
+        self.ceiling(attempt).mul_f64(jitter.clamp(0.0, 1.0))
+    }
+
+    /// Whether the server asked for a wait longer than this policy will make.
+    pub fn too_long(&self, retry_after: Option<Duration>) -> bool {
+        retry_after.is_some_and(|w| w > self.max_delay)
+    }
+
+    /// The longest wait before each retry of a request that keeps failing without hints.
+    pub fn schedule(&self) -> Vec<Duration> {
+        (1..=self.max_retries).map(|a| self.ceiling(a)).collect()
     }
 }
 
@@ -88,35 +126,44 @@ mod tests {
     use reqwest::header::{HeaderMap, HeaderValue};
 
     #[test]
-    fn schedule_doubles_from_half_a_second_and_caps_at_eight() {
-        let p = RetryPolicy { max_retries: 6 };
-        let s: Vec<u128> = p.schedule(0.0).iter().map(|d| d.as_millis()).collect();
+    fn schedule_doubles_from_the_initial_delay_and_caps_at_max_delay() {
+        let p = RetryPolicy::new(6);
+        let s: Vec<u128> = p.schedule().iter().map(|d| d.as_millis()).collect();
         assert_eq!(s, vec![500, 1000, 2000, 4000, 8000, 8000]);
+        let p = RetryPolicy {
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(300),
+            ..RetryPolicy::new(4)
+        };
+        let s: Vec<u128> = p.schedule().iter().map(|d| d.as_millis()).collect();
+        assert_eq!(s, vec![100, 200, 300, 300]);
+        assert_eq!(p.ceiling(u32::MAX), Duration::from_millis(300));
     }
 
     #[test]
-    fn jitter_shortens_by_at_most_a_quarter() {
-        let p = RetryPolicy { max_retries: 3 };
-        assert_eq!(p.delay(2, None, 1.0), Duration::from_millis(750));
-        assert_eq!(p.delay(3, None, 0.5), Duration::from_millis(1750));
+    fn full_jitter_picks_between_zero_and_the_ceiling() {
+        let p = RetryPolicy::new(3);
+        assert_eq!(p.delay(2, None, 0.0), Duration::ZERO);
+        assert_eq!(p.delay(2, None, 0.5), Duration::from_millis(500));
+        assert_eq!(p.delay(3, None, 0.25), Duration::from_millis(500));
+        assert_eq!(p.delay(3, None, 7.0), Duration::from_secs(2));
     }
 
     #[test]
-    fn retry_after_wins_and_is_capped() {
-        let p = RetryPolicy { max_retries: 3 };
+    fn retry_after_wins_up_to_max_delay() {
+        let p = RetryPolicy::new(3);
         assert_eq!(
             p.delay(1, Some(Duration::from_secs(3)), 0.3),
             Duration::from_secs(3)
         );
-        assert_eq!(
-            p.delay(1, Some(Duration::from_secs(600)), 0.3),
-            Duration::from_secs(60)
-        );
+        assert!(!p.too_long(Some(Duration::from_secs(8))));
+        assert!(p.too_long(Some(Duration::from_secs(9))));
+        assert!(!p.too_long(None));
     }
 
     #[test]
     fn absurd_retry_after_values_are_capped_not_a_panic() {
-        let p = RetryPolicy { max_retries: 1 };
+        let p = RetryPolicy::new(1);
         for (name, value) in [
             ("retry-after-ms", "1e300"),
             ("retry-after-ms", "99999999999999999999999999"),
@@ -126,7 +173,8 @@ mod tests {
             h.insert(name, HeaderValue::from_static(value));
             let wait = parse_retry_after(&h);
             assert!(wait.is_some(), "{name}: {value}");
-            assert_eq!(p.delay(1, wait, 0.0), MAX_RETRY_AFTER, "{name}: {value}");
+            assert!(p.too_long(wait), "{name}: {value}");
+            assert_eq!(p.delay(1, wait, 0.0), MAX_DELAY, "{name}: {value}");
         }
     }
 
@@ -205,12 +253,13 @@ mod tests {
     }
 
     #[test]
-    fn an_http_date_in_the_future_is_waited_for() {
-        // 2099 is far enough ahead to be capped at the most a server may impose.
+    fn an_http_date_far_in_the_future_is_too_long_to_wait_for() {
+        // 2099 is far beyond any wait goshi makes: the transport gives up at once.
         let h = header("retry-after", "Thu, 01 Jan 2099 00:00:00 GMT");
         let wait = parse_retry_after(&h).unwrap();
         assert!(wait > Duration::from_secs(60 * 60 * 24 * 365), "{wait:?}");
-        let p = RetryPolicy { max_retries: 1 };
-        assert_eq!(p.delay(1, Some(wait), 0.0), MAX_RETRY_AFTER);
+        let p = RetryPolicy::new(1);
+        assert!(p.too_long(Some(wait)));
+        assert_eq!(p.delay(1, Some(wait), 0.0), MAX_DELAY);
     }
 }

@@ -321,7 +321,7 @@ fn model_flag_works_before_and_after_the_subcommand() {
 }
 
 #[test]
-fn an_unreachable_server_is_named_with_a_hint() {
+fn an_unreachable_local_server_is_one_line_with_a_hint() {
     // A port nothing listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -330,12 +330,11 @@ fn an_unreachable_server_is_named_with_a_hint() {
         .port();
     for b in BOTH {
         let chat = Chat::new(b);
-        chat.config("llm:\n  max_retries: 0\n");
         let base = match b {
             Backend::OpenAi => format!("http://127.0.0.1:{port}/v1"),
             Backend::Ollama => format!("http://127.0.0.1:{port}"),
         };
-        let run = chat.run(chat.goshi(&[
+        let args = [
             "chat",
             "--provider",
             b.flag(),
@@ -344,28 +343,51 @@ fn an_unreachable_server_is_named_with_a_hint() {
             "--model",
             MODEL,
             "hi",
-        ]));
+        ];
+        let run = chat.run(chat.goshi(&args));
         assert_eq!(run.code, Some(1), "{b:?}: {}", run.stderr);
         let url = match b {
             Backend::OpenAi => format!("{base}/chat/completions"),
             Backend::Ollama => format!("{base}/api/chat"),
         };
-        assert!(
-            run.stderr
-                .contains(&format!("goshi: error: could not connect to {url}")),
-            "{b:?}: {}",
-            run.stderr
-        );
         let hint = match b {
-            Backend::OpenAi => format!("  hint: is the server running at {url}?"),
-            Backend::Ollama => "  hint: is Ollama running? start it with `ollama serve`".into(),
+            Backend::OpenAi => {
+                "is the server running? check OPENAI_BASE_URL, llm.openai.base_url or --base-url"
+            }
+            Backend::Ollama => {
+                "is Ollama running? start it with `ollama serve`, or set OLLAMA_HOST / llm.local.url"
+            }
         };
-        assert!(
-            run.err_lines().iter().any(|l| l.starts_with(&hint)),
+        // What was tried, the cause in words, what to do: one line, no retry notices.
+        let want = format!(
+            "goshi: error: could not connect to {url}: connection refused (nothing is \
+             listening at 127.0.0.1:{port}); {hint}"
+        );
+        assert_eq!(
+            run.err_lines()[1..],
+            [want.as_str()],
             "{b:?}: {}",
             run.stderr
         );
         assert_eq!(run.stdout, "", "{b:?}");
+        // With -v, the full error chain and the one quick retry are shown.
+        let mut verbose = args.to_vec();
+        verbose.insert(0, "-vv");
+        let run = chat.run(chat.goshi(&verbose));
+        assert_eq!(run.code, Some(1), "{b:?}: {}", run.stderr);
+        assert!(run.has_err_line(&want), "{b:?}: {}", run.stderr);
+        assert_eq!(
+            run.stderr.matches("one quick retry").count(),
+            1,
+            "{b:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains(&format!("request to {url} failed: error sending request")),
+            "{b:?}: {}",
+            run.stderr
+        );
     }
 }
 

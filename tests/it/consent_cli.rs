@@ -48,3 +48,38 @@ fn piped_yes_or_always_never_grants_a_capability() {
         }
     }
 }
+
+/// A repository's own `./goshi.yaml` (written by whoever wrote the repository) cannot turn on
+/// auto-confirmation: in an actual chat the write is denied and nothing is stored (issue 17).
+#[test]
+fn an_untrusted_goshi_yaml_cannot_grant_permissions_in_a_chat() {
+    for b in BOTH {
+        let chat = Chat::new(b);
+        chat.config("safety:\n  auto_confirm_permissions: true\n");
+        let calls = [call(
+            "w1",
+            "fs_write",
+            r#"{"path":"new.txt","content":"hello\n"}"#,
+        )];
+        let run = chat.tool_turn(&calls, "I was not allowed.", &["write new.txt"]);
+        assert!(
+            run.stderr
+                .contains("ignoring safety.auto_confirm_permissions from ./goshi.yaml"),
+            "{b:?}: {}",
+            run.stderr
+        );
+        let denial = Permissions::denial_message(Capability::FsWrite);
+        assert_eq!(only_tool_result(&chat.requests()[1]), denial, "{b:?}");
+        assert!(!chat.root().join("new.txt").exists(), "{b:?}");
+        assert!(chat.proposal_files().is_empty(), "{b:?}");
+        let events = chat.audit_events();
+        assert!(
+            events.iter().any(|e| e["type"] == "permission_denied"),
+            "{b:?}: {events:#?}"
+        );
+        assert!(
+            !events.iter().any(|e| e["type"] == "permission_granted"),
+            "{b:?}: {events:#?}"
+        );
+    }
+}

@@ -407,7 +407,7 @@ async fn connection_refused_says_to_start_ollama() {
     assert_eq!(e.kind, ErrorKind::Connect);
     let hint = goshi::cli::hints::hint(&e).unwrap();
     assert!(hint.contains("ollama serve"), "{hint}");
-    assert!(hint.contains(&url), "{hint}");
+    assert!(e.message.contains(&url), "{e}");
     assert!(
         hint.contains("OLLAMA_HOST") && hint.contains("llm.local.url"),
         "{hint}"

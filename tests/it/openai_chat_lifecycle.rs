@@ -146,7 +146,7 @@ async fn a_retired_model_says_it_is_gone_and_its_404_names_the_replacement() {
         said(&notes),
         vec![
             "warning: OpenAI model gpt-4-turbo was shut down on 2026-10-23 and no longer answers; \
-             use gpt-6.1-sol instead (set llm.model, GOSHI_MODEL or --model)"
+             use gpt-5.6-sol instead (set llm.model, GOSHI_MODEL or --model)"
                 .to_string()
         ]
     );
@@ -154,7 +154,7 @@ async fn a_retired_model_says_it_is_gone_and_its_404_names_the_replacement() {
     assert_eq!(err.message, "model gpt-4-turbo was not found (HTTP 404)");
     assert_eq!(
         goshi::cli::hints::hint(&err).as_deref(),
-        Some("gpt-4-turbo was shut down on 2026-10-23; use gpt-6.1-sol instead (set llm.model, GOSHI_MODEL or --model)")
+        Some("gpt-4-turbo was shut down on 2026-10-23; use gpt-5.6-sol instead (set llm.model, GOSHI_MODEL or --model)")
     );
     assert_eq!(server.requests_to(CHAT).len(), 1);
 

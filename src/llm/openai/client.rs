@@ -272,6 +272,12 @@ impl OpenAiBackend {
         }
     }
 
+    /// Says nothing about `model`'s coming shutdown: goshi chose it by itself (its default)
+    /// and moves off it on its shutdown date, so a warning on every run would only nag.
+    pub fn quiet_lifecycle(&self, model: &str) {
+        self.session().warned.insert(model.to_string());
+    }
+
     /// Warns once per session about a deprecated or retired OpenAI model, reading the
     /// live `shutdown_date` at most once a day.
     async fn lifecycle_warning(&self, model: &str) {

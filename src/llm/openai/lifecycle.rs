@@ -1,10 +1,14 @@
 //! OpenAI's model lifecycle: which models shut down when, and what replaces them.
 //!
-//! Last checked: 2026-11-27, against OpenAI's deprecations page
-//! (https://developers.openai.com/api/docs/deprecations). To update: add or edit rows of
-//! [`TABLE`] (model id or prefix, shutdown date `YYYY-MM-DD`, replacement), bump the date
-//! above, and run `cargo test lifecycle`. At run time the `shutdown_date` that
-//! `GET /v1/models/{id}` reports overrides a row's date (see `shutdown.rs`).
+//! Copied on 2026-11-30 from the newest official copy of OpenAI's deprecations page found
+//! that day (https://developers.openai.com/api/docs/deprecations). The page has changed its
+//! recommended replacements several times (the 2026-10-23 group's was gpt-4.1-mini in an
+//! April copy and gpt-5.6-* in a September one; the 2026-12-11 group's moved from gpt-5.5 to
+//! gpt-5.6-* to gpt-6.1-*), so re-check it rather than trusting this table from memory.
+//! To update: add or edit rows of [`TABLE`] (model id or prefix, shutdown date
+//! `YYYY-MM-DD`, replacement or [`NOT_NAMED`]), bump the date above, and run
+//! `cargo test lifecycle`. At run time the `shutdown_date` that `GET /v1/models/{id}`
+//! reports overrides a row's date (see `shutdown.rs`).
 
 use crate::llm::notice::Notice;
 
@@ -31,30 +35,55 @@ const fn r(model: &'static str, shutdown: &'static str, replacement: &'static st
     }
 }
 
+/// The replacement of a row for which OpenAI has not named one yet.
+pub const NOT_NAMED: &str = "";
+
 /// The table. Longer (more specific) ids are matched first.
 pub const TABLE: &[Retirement] = &[
-    // Shut down 2026-10-23.
-    r("gpt-4", "2026-10-23", "gpt-6.1-sol"),
-    r("gpt-4-turbo", "2026-10-23", "gpt-6.1-sol"),
-    r("gpt-3.5-turbo", "2026-10-23", "gpt-6.1-terra"),
-    r("gpt-4o-2024-05-13", "2026-10-23", "gpt-6-luna"),
-    r("o1", "2026-10-23", "gpt-6.1-sol"),
-    r("o1-pro", "2026-10-23", "gpt-6.1-sol"),
-    r("o3-mini", "2026-10-23", "gpt-6.1-sol"),
-    r("o4-mini", "2026-10-23", "gpt-6.1-terra"),
-    r("gpt-4.1-nano", "2026-10-23", "gpt-6.1-luna"),
-    // Shut down 2026-12-11.
+    // Shut down 2026-09-28.
+    r("gpt-3.5-turbo-instruct", "2026-09-28", "gpt-5.6-terra"),
+    r("gpt-3.5-turbo-1106", "2026-09-28", "gpt-5.6-terra"),
+    r("babbage-002", "2026-09-28", "gpt-5.6-terra"),
+    r("davinci-002", "2026-09-28", "gpt-5.6-terra"),
+    // Shut down 2026-10-23. (There is no gpt-6.1-luna.)
+    r("gpt-4", "2026-10-23", "gpt-5.6-sol"),
+    r("gpt-4-turbo", "2026-10-23", "gpt-5.6-sol"),
+    r("gpt-4-1106-preview", "2026-10-23", "gpt-5.6-sol"),
+    r("gpt-4o-2024-05-13", "2026-10-23", "gpt-5.6-sol"),
+    r("o1", "2026-10-23", "gpt-5.6-sol"),
+    r(
+        "o1-pro",
+        "2026-10-23",
+        "gpt-5.6-sol with reasoning.mode: pro",
+    ),
+    r("o3-mini", "2026-10-23", "gpt-5.6-sol"),
+    r("gpt-3.5-turbo", "2026-10-23", "gpt-5.6-terra"),
+    r("o4-mini", "2026-10-23", "gpt-5.6-terra"),
+    r("gpt-4.1-nano", "2026-10-23", "gpt-5.6-luna"),
+    // Shut down 2026-12-11 (the pro ones with reasoning.mode: pro, over the Responses API).
     r("gpt-5", "2026-12-11", "gpt-6.1-sol"),
     r("gpt-5-mini", "2026-12-11", "gpt-6.1-terra"),
-    r("gpt-5-nano", "2026-12-11", "gpt-6.1-luna"),
-    r("gpt-5-pro", "2026-12-11", "gpt-6.1-sol"),
+    r("gpt-5-nano", "2026-12-11", "gpt-6-luna"),
+    r(
+        "gpt-5-pro",
+        "2026-12-11",
+        "gpt-6.1-sol with reasoning.mode: pro",
+    ),
     r("o3", "2026-12-11", "gpt-6.1-sol"),
-    r("o3-pro", "2026-12-11", "gpt-6.1-sol"),
+    r(
+        "o3-pro",
+        "2026-12-11",
+        "gpt-6.1-sol with reasoning.mode: pro",
+    ),
     // Shut down 2027-01-14.
     r("gpt-4o", "2027-01-14", "gpt-6-luna"),
     r("gpt-4o-mini", "2027-01-14", "gpt-6-luna"),
     r("gpt-4.1", "2027-01-14", "gpt-6-luna"),
     r("gpt-4.1-mini", "2027-01-14", "gpt-6-luna"),
+    // Shut down 2027-04-01; OpenAI has not named a replacement yet.
+    r("gpt-5.1", "2027-04-01", NOT_NAMED),
+    r("gpt-5.3-codex", "2027-04-01", NOT_NAMED),
+    r("gpt-5.4-nano", "2027-04-01", NOT_NAMED),
 ];
 
 /// Finds the row for `model`: an exact id, or a family id followed by a dated snapshot
@@ -117,7 +146,10 @@ pub enum Status {
 /// table's date when given.
 pub fn status(model: &str, today: &str, live_date: Option<Option<String>>) -> Status {
     let row = lookup(model);
-    let replacement = row.map(|r| r.replacement.to_string());
+    let replacement = row
+        .map(|r| r.replacement)
+        .filter(|r| *r != NOT_NAMED)
+        .map(str::to_string);
     let date = match live_date {
         Some(live) => live,
         None => row.map(|r| r.shutdown.to_string()),
@@ -165,6 +197,26 @@ pub fn default_model(today: &str) -> (String, Option<Notice>) {
     }
 }
 
+/// Whether OpenAI has announced `model`'s shutdown without naming a replacement yet.
+pub fn replacement_not_named(model: &str) -> bool {
+    lookup(model).is_some_and(|r| r.replacement == NOT_NAMED)
+}
+
+/// What `doctor` and `config show` say about the default model's coming shutdown (the
+/// default is not warned about on every run: goshi moves off it by itself).
+pub fn default_model_note(today: &str) -> Option<String> {
+    match status(DEFAULT_MODEL, today, None) {
+        Status::Deprecated {
+            date,
+            replacement: Some(next),
+        } => Some(format!(
+            "the default model {DEFAULT_MODEL} shuts down on {date}; from that day goshi uses \
+             {next} by itself (set llm.model to choose)"
+        )),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +227,11 @@ mod tests {
         assert_eq!(lookup("gpt-4o-2024-05-13").unwrap().shutdown, "2026-10-23");
         assert_eq!(lookup("gpt-4o-mini").unwrap().model, "gpt-4o-mini");
         assert_eq!(lookup("gpt-4-0613").unwrap().model, "gpt-4");
+        assert_eq!(lookup("gpt-4-1106-preview").unwrap().shutdown, "2026-10-23");
+        assert_eq!(lookup("gpt-3.5-turbo-1106").unwrap().shutdown, "2026-09-28");
+        assert_eq!(lookup("gpt-3.5-turbo-0125").unwrap().shutdown, "2026-10-23");
+        assert_eq!(lookup("gpt-5.1-2025-11-13").unwrap().shutdown, "2027-04-01");
+        assert!(lookup("gpt-6.1-luna").is_none());
         assert!(lookup("gpt-4o-custom").is_none());
         assert!(lookup("gpt-6-luna").is_none());
     }
@@ -202,6 +259,38 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn replacements_as_of_2026_11_30() {
+        let rep = |m: &str| lookup(m).unwrap().replacement;
+        assert_eq!(rep("gpt-4-turbo"), "gpt-5.6-sol");
+        assert_eq!(rep("o4-mini"), "gpt-5.6-terra");
+        assert_eq!(rep("gpt-4.1-nano"), "gpt-5.6-luna");
+        assert_eq!(rep("davinci-002"), "gpt-5.6-terra");
+        assert_eq!(rep("gpt-5-nano"), "gpt-6-luna");
+        assert_eq!(rep("gpt-5-mini"), "gpt-6.1-terra");
+        assert!(matches!(
+            status("gpt-5.3-codex", "2026-11-30", None),
+            Status::Deprecated { date, replacement: None } if date == "2027-04-01"
+        ));
+        assert!(replacement_not_named("gpt-5.3-codex"));
+        assert!(replacement_not_named("gpt-5.1-2025-11-13"));
+        assert!(!replacement_not_named("gpt-5"));
+        assert!(!replacement_not_named("my-model"));
+        assert!(TABLE
+            .iter()
+            .all(|r| !r.replacement.contains("gpt-6.1-luna")));
+    }
+
+    #[test]
+    fn the_default_is_announced_not_warned() {
+        let note = default_model_note("2026-11-30").unwrap();
+        assert!(
+            note.contains("2027-01-14") && note.contains("gpt-6-luna"),
+            "{note}"
+        );
+        assert_eq!(default_model_note("2027-01-14"), None);
     }
 
     #[test]

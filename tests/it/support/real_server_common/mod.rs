@@ -84,6 +84,11 @@ impl Project {
         self.sandbox.config(yaml);
     }
 
+    /// The home goshi runs with (its user cache dir holds the circuit breaker's state).
+    pub fn home(&self) -> &std::path::Path {
+        self.sandbox.home()
+    }
+
     /// `goshi --provider openai --base-url ROOT/v1 --model MODEL ARGS...`, hermetic.
     pub fn command(&self, root: &str, model: &str, args: &[&str]) -> Command {
         let base = format!("{root}/v1");
