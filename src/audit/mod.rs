@@ -54,6 +54,8 @@ pub enum EventType {
     ProposalCreated,
     /// A proposal was applied to the working tree.
     ProposalApplied,
+    /// A proposal was discarded (deleted from the store) without being applied.
+    ProposalDiscarded,
     /// A request went to the model.
     LlmRequest,
     /// The model could not be reached or its answer broke.
@@ -62,7 +64,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in the order they are documented.
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 10] = [
         EventType::SessionStart,
         EventType::PermissionGranted,
         EventType::PermissionDenied,
@@ -70,6 +72,7 @@ impl EventType {
         EventType::ToolResult,
         EventType::ProposalCreated,
         EventType::ProposalApplied,
+        EventType::ProposalDiscarded,
         EventType::LlmRequest,
         EventType::LlmError,
     ];
@@ -84,6 +87,7 @@ impl EventType {
             EventType::ToolResult => "tool_result",
             EventType::ProposalCreated => "proposal_created",
             EventType::ProposalApplied => "proposal_applied",
+            EventType::ProposalDiscarded => "proposal_discarded",
             EventType::LlmRequest => "llm_request",
             EventType::LlmError => "llm_error",
         }

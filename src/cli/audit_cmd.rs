@@ -17,7 +17,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
     /// Only events of this type: session_start, permission_granted, permission_denied,
-    /// tool_call, tool_result, proposal_created, proposal_applied, llm_request, llm_error
+    /// tool_call, tool_result, proposal_created, proposal_applied, proposal_discarded, llm_request,
+    /// llm_error
     #[arg(long = "type", value_name = "TYPE")]
     pub kind: Option<String>,
     /// Only the newest N events (after the other filters)

@@ -9,6 +9,8 @@ use super::conversation;
 use super::hints;
 use super::palette;
 use super::render::RenderOptions;
+use super::repl_cmds;
+use super::repl_input::{Input, LineReader};
 use super::terminal::{self, Screen, TerminalPrompter, TerminalUi};
 use crate::agent::{self, ChatSession, SessionConfig, TurnEnd, Ui};
 use crate::audit::{AuditLog, AuditSettings, Warnings};
@@ -122,6 +124,7 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
             &mut ui,
             &mut interrupt,
             self_model.greeting.as_deref(),
+            &super::fs_cmd::FsEnv::from_config(config),
             saving.as_ref(),
         ),
     })
@@ -376,7 +379,7 @@ fn report_end(end: &TurnEnd, ui: &mut dyn Ui) -> ExitCode {
 const HELP: &str =
     "commands: /help  /tokens (session token totals)  /clear (forget the conversation)\n\
 /model NAME (switch model)  /save NAME (name this conversation)  /quit\n\
-Ctrl-C stops an answer; Ctrl-C or Ctrl-D at the prompt quits.";
+Ctrl-C stops an answer or clears the line; Ctrl-C twice on an empty line, or Ctrl-D, quits.";
 
 /// Where typed REPL lines are kept across runs (per user).
 fn repl_history_file() -> Option<std::path::PathBuf> {
@@ -403,6 +406,8 @@ fn switch_model(session: &mut ChatSession, name: &str, screen: &Screen) {
     }
 }
 
+// The REPL's whole context, each argument a different part of it.
+#[allow(clippy::too_many_arguments)]
 fn repl(
     rt: &tokio::runtime::Runtime,
     session: &mut ChatSession,
@@ -410,44 +415,31 @@ fn repl(
     ui: &mut TerminalUi,
     interrupt: &mut agent::Interrupt,
     greeting: Option<&str>,
+    fs_env: &super::fs_cmd::FsEnv,
     saving: Option<&(crate::sessions::Store, conversation::Shared)>,
 ) -> ExitCode {
-    let mut editor = match rustyline::DefaultEditor::new() {
-        Ok(e) => e,
+    let mut reader = match LineReader::new(repl_history_file()) {
+        Ok(r) => r,
         Err(e) => {
             screen.error(&format!("could not start line editing: {e}"), None);
             return ExitCode::FAILURE;
         }
     };
-    let history = repl_history_file();
-    if let Some(h) = &history {
-        // A first run has no history yet; anything else unreadable starts an empty one.
-        let _ = editor.load_history(h);
-    }
     if let Some(g) = greeting {
         let _ = screen.out_line(g);
     }
     loop {
-        screen.before_input();
-        let line = match editor.readline("> ") {
-            Ok(l) => l,
-            Err(
-                rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof,
-            ) => return ExitCode::SUCCESS,
+        let line = match reader.read(screen, "> ") {
+            Ok(Input::Line(l)) => l,
+            Ok(Input::Quit) => return ExitCode::SUCCESS,
             Err(e) => {
-                screen.error(&format!("reading input failed: {e}"), None);
+                screen.error(&e, None);
                 return ExitCode::FAILURE;
             }
         };
-        let input = line.trim();
-        if input.is_empty() {
+        let input = line.as_str();
+        if repl_cmds::try_run(input, fs_env, screen) {
             continue;
-        }
-        let _ = editor.add_history_entry(input);
-        if let Some(h) = &history {
-            // Appended line by line, so the history survives a crash; losing it is no reason
-            // to stop the conversation.
-            let _ = editor.append_history(h);
         }
         if let Some(rest) = input.strip_prefix("/model") {
             if rest.is_empty() || rest.starts_with(' ') {
@@ -467,7 +459,7 @@ fn repl(
         match input {
             "/quit" | "/exit" | "/q" => return ExitCode::SUCCESS,
             "/help" | "/?" => {
-                let _ = screen.out_line(HELP);
+                let _ = screen.out_line(&format!("{HELP}\n{}", repl_cmds::HELP));
                 continue;
             }
             "/tokens" => {

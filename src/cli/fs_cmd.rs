@@ -1,8 +1,8 @@
 //! `goshi fs ...`: the user's side of the file tools: list, read, propose, review, apply.
 //!
 //! The same path guard and proposal store as the model's tools are used, so the CLI can do
-//! nothing the tools could not, except applying a proposal, which needs both `--yes` and
-//! `--dry-run=false`.
+//! nothing the tools could not, except applying a proposal, which needs the user's consent:
+//! a y/N answer on a terminal, or both `--yes` and `--dry-run=false` (for scripts).
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -39,7 +39,8 @@ pub enum FsCommand {
         /// Proposal id (a unique prefix is enough)
         id: String,
     },
-    /// Apply a proposal; without --yes --dry-run=false only shows what would change
+    /// Apply a proposal: on a terminal shows the diff and asks y/N; elsewhere (or with --dry-run)
+    /// only shows what would change unless given --yes --dry-run=false
     Apply {
         /// Proposal id (a unique prefix is enough)
         id: String,
@@ -50,15 +51,20 @@ pub enum FsCommand {
         /// the repository); review it with `goshi fs show` first
         #[arg(long)]
         foreign: bool,
-        /// Only show what would change (on by default; pass --dry-run=false to write)
+        /// Only show what would change (the default off a terminal; pass --dry-run=false
+        /// with --yes to write without being asked)
         #[arg(
             long,
-            default_value_t = true,
             action = clap::ArgAction::Set,
             num_args = 0..=1,
             default_missing_value = "true"
         )]
-        dry_run: bool,
+        dry_run: Option<bool>,
+    },
+    /// Delete a proposal without applying it (the file is not changed)
+    Discard {
+        /// Proposal id (a unique prefix is enough)
+        id: String,
     },
 }
 
@@ -71,6 +77,17 @@ pub struct FsEnv {
     pub auto_backup: bool,
     /// Where proposals made and applied from the CLI are recorded (None: not recorded).
     pub audit: Option<crate::audit::AuditSettings>,
+}
+
+impl FsEnv {
+    /// The settings of `config`.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        FsEnv {
+            repo_root: config.repo_root.clone(),
+            auto_backup: config.safety.auto_backup_on_write,
+            audit: Some(super::chat::audit_settings(config)),
+        }
+    }
 }
 
 /// Records one event of this command in an audit file of its own. The audit trail is
@@ -92,28 +109,39 @@ pub fn run(cmd: &FsCommand, env: &FsEnv) -> ExitCode {
     let stdin = io::stdin();
     let stdin_tty = stdin.is_terminal();
     let screen = Screen::stdio();
+    let asker = screen.clone();
+    let mut ask = move |q: &str| super::terminal::confirm(&asker, q);
+    // Only a person at a terminal is asked; a pipe never reads as consent.
+    let interactive = stdin_tty && screen.stdout_is_terminal();
     let code = run_with(
         cmd,
         env,
         &mut Io {
-            stdin: &mut stdin.lock(),
+            // Not locked for the whole command: `ask` may read the terminal too.
+            stdin: &mut io::stdin(),
             stdin_tty,
             out: &mut screen.out_writer(),
             err: &mut screen.err_writer(),
+            ask: if interactive { Some(&mut ask) } else { None },
             palette: screen.out_palette(),
         },
     );
     ExitCode::from(code)
 }
 
+/// Asks the user a y/N question; `true` only for an explicit yes.
+pub(crate) type Ask<'a> = &'a mut dyn FnMut(&str) -> bool;
+
 /// The streams a command uses (replaceable in tests).
 pub(crate) struct Io<'a> {
-    stdin: &'a mut dyn Read,
-    stdin_tty: bool,
-    out: &'a mut dyn Write,
-    err: &'a mut dyn Write,
+    pub(crate) stdin: &'a mut dyn Read,
+    pub(crate) stdin_tty: bool,
+    pub(crate) out: &'a mut dyn Write,
+    pub(crate) err: &'a mut dyn Write,
+    /// Asks the user (None: no person to ask, e.g. on a pipe).
+    pub(crate) ask: Option<Ask<'a>>,
     /// Colours for `out` (diffs).
-    palette: Palette,
+    pub(crate) palette: Palette,
 }
 
 /// A failure: the message, a hint, and the exit code.
@@ -186,12 +214,18 @@ fn dispatch(cmd: &FsCommand, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure
         } => {
             let opts = ApplyOptions {
                 yes: *yes,
-                dry_run: *dry_run,
+                dry_run: dry_run.unwrap_or(true),
                 backup: env.auto_backup,
                 foreign: *foreign,
             };
-            apply_cmd(id, opts, env, io)?;
+            // Asked only when no flag says what to do: --dry-run alone still only previews.
+            if !*yes && dry_run.is_none() && io.ask.is_some() {
+                apply_asking(id, opts, env, io)?;
+            } else {
+                apply_cmd(id, opts, env, io)?;
+            }
         }
+        FsCommand::Discard { id } => discard_cmd(id, env, io)?,
     }
     Ok(())
 }
@@ -318,6 +352,26 @@ fn show_cmd(id: &str, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
 }
 
 fn apply_cmd(id: &str, opts: ApplyOptions, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
+    apply_showing(id, opts, env, io, true)
+}
+
+/// [`apply_cmd`] without repeating the diff (the user has just seen it).
+fn apply_cmd_quiet(
+    id: &str,
+    opts: ApplyOptions,
+    env: &FsEnv,
+    io: &mut Io<'_>,
+) -> Result<(), Failure> {
+    apply_showing(id, opts, env, io, false)
+}
+
+fn apply_showing(
+    id: &str,
+    opts: ApplyOptions,
+    env: &FsEnv,
+    io: &mut Io<'_>,
+    show_diff: bool,
+) -> Result<(), Failure> {
     match proposals::apply(&env.repo_root, id, opts)? {
         ApplyOutcome::Preview { proposal, diff } => {
             let made_here = proposals::made_here(&env.repo_root, &proposal);
@@ -346,7 +400,9 @@ fn apply_cmd(id: &str, opts: ApplyOptions, env: &FsEnv, io: &mut Io<'_>) -> Resu
                     .outcome(proposal.id.clone())
                     .detail(serde_json::json!({"backup": backup})),
             );
-            write_diff(io, &diff)?;
+            if show_diff {
+                write_diff(io, &diff)?;
+            }
             writeln!(
                 io.out,
                 "Applied proposal {} to {:?}.",
@@ -358,6 +414,58 @@ fn apply_cmd(id: &str, opts: ApplyOptions, env: &FsEnv, io: &mut Io<'_>) -> Resu
             }
         }
     }
+    Ok(())
+}
+
+/// Shows the diff, asks y/N, and applies only on yes.
+fn apply_asking(id: &str, opts: ApplyOptions, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
+    let preview = ApplyOptions {
+        yes: false,
+        dry_run: true,
+        ..opts
+    };
+    let ApplyOutcome::Preview { proposal, diff } = proposals::apply(&env.repo_root, id, preview)?
+    else {
+        return Ok(());
+    };
+    if !proposals::made_here(&env.repo_root, &proposal) {
+        writeln!(io.out, "{}", super::fs_review::foreign_warning(&proposal))?;
+    }
+    write_diff(io, &diff)?;
+    io.out.flush()?;
+    let question = format!(
+        "Apply proposal {} to {}? [y/N] ",
+        proposal.short_id(),
+        crate::text::one_line(&proposal.path, 200)
+    );
+    let yes = io.ask.as_mut().is_some_and(|ask| ask(&question));
+    if !yes {
+        writeln!(io.out, "Not applied; nothing was written.")?;
+        return Ok(());
+    }
+    let confirmed = ApplyOptions {
+        yes: true,
+        dry_run: false,
+        ..opts
+    };
+    // The diff was just shown: the applied one is not repeated.
+    apply_cmd_quiet(&proposal.id, confirmed, env, io)
+}
+
+fn discard_cmd(id: &str, env: &FsEnv, io: &mut Io<'_>) -> Result<(), Failure> {
+    let p = proposals::discard(&env.repo_root, id)?;
+    record(
+        env,
+        crate::audit::AuditEvent::new(crate::audit::EventType::ProposalDiscarded)
+            .args(serde_json::json!({"path": p.path}))
+            .outcome(p.id.clone()),
+    );
+    writeln!(
+        io.out,
+        "Discarded proposal {} for {:?} (the file was not changed).",
+        p.short_id(),
+        p.path
+    )?;
     Ok(())
 }
 

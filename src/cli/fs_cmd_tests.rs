@@ -17,6 +17,7 @@ fn go(cmd: FsCommand, root: &std::path::Path, stdin: &str) -> (u8, String, Strin
             stdin_tty: false,
             out: &mut out,
             err: &mut err,
+            ask: None,
             palette: Palette::OFF,
         },
     );
@@ -28,6 +29,10 @@ fn go(cmd: FsCommand, root: &std::path::Path, stdin: &str) -> (u8, String, Strin
 }
 
 fn apply(id: &str, yes: bool, dry_run: bool) -> FsCommand {
+    apply_with(id, yes, Some(dry_run))
+}
+
+fn apply_with(id: &str, yes: bool, dry_run: Option<bool>) -> FsCommand {
     FsCommand::Apply {
         id: id.into(),
         yes,
@@ -47,7 +52,11 @@ fn clap_parses_the_apply_flags() {
     let parse = |args: &[&str]| Cli::try_parse_from(args).map(|c| c.cmd);
     assert_eq!(
         parse(&["g", "apply", "ab"]).unwrap(),
-        apply("ab", false, true)
+        apply_with("ab", false, None)
+    );
+    assert_eq!(
+        parse(&["g", "discard", "ab"]).unwrap(),
+        FsCommand::Discard { id: "ab".into() }
     );
     assert_eq!(
         parse(&["g", "apply", "ab", "--yes", "--dry-run=false"]).unwrap(),
@@ -159,6 +168,7 @@ fn write_refuses_a_terminal_stdin_and_non_utf8() {
             stdin_tty: true,
             out: &mut out,
             err: &mut err,
+            ask: None,
             palette: Palette::OFF,
         },
     );
@@ -175,6 +185,7 @@ fn write_refuses_a_terminal_stdin_and_non_utf8() {
             stdin_tty: false,
             out: &mut out,
             err: &mut err,
+            ask: None,
             palette: Palette::OFF,
         },
     );
@@ -230,4 +241,100 @@ fn list_and_read() {
         "",
     );
     assert_eq!((code, out.as_str()), (0, "hi there"));
+}
+
+/// Runs a command as at a terminal whose user answers `answer` to every y/N question;
+/// returns (code, stdout, the questions asked).
+fn go_asked(cmd: FsCommand, root: &std::path::Path, answer: bool) -> (u8, String, Vec<String>) {
+    let env = FsEnv {
+        repo_root: root.to_path_buf(),
+        auto_backup: true,
+        audit: None,
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut asked = Vec::new();
+    let mut ask = |q: &str| {
+        asked.push(q.to_string());
+        answer
+    };
+    let code = run_with(
+        &cmd,
+        &env,
+        &mut Io {
+            stdin: &mut &b""[..],
+            stdin_tty: true,
+            out: &mut out,
+            err: &mut err,
+            ask: Some(&mut ask),
+            palette: Palette::OFF,
+        },
+    );
+    (code, String::from_utf8(out).unwrap(), asked)
+}
+
+fn proposed(root: &std::path::Path) -> String {
+    fs::write(root.join("a.txt"), "old\n").unwrap();
+    let (code, _, err) = go(
+        FsCommand::Write {
+            path: "a.txt".into(),
+        },
+        root,
+        "new\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    proposals::list(root).unwrap()[0].id.clone()
+}
+
+#[test]
+fn apply_at_a_terminal_shows_the_diff_and_writes_only_on_yes() {
+    let d = tempfile::tempdir().unwrap();
+    let id = proposed(d.path());
+    let (code, out, asked) = go_asked(apply_with(&id[..8], false, None), d.path(), false);
+    assert_eq!(code, 0);
+    assert!(out.contains("-old\n+new\n"), "{out}");
+    assert!(out.contains("Not applied"), "{out}");
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].starts_with(&format!("Apply proposal {}", &id[..12])));
+    assert_eq!(fs::read_to_string(d.path().join("a.txt")).unwrap(), "old\n");
+
+    // --dry-run alone still only previews, without asking.
+    let (_, out, asked) = go_asked(apply_with(&id, false, Some(true)), d.path(), true);
+    assert!(asked.is_empty() && out.contains("Dry run"), "{out}");
+    assert_eq!(fs::read_to_string(d.path().join("a.txt")).unwrap(), "old\n");
+
+    let (code, out, asked) = go_asked(apply_with(&id, false, None), d.path(), true);
+    assert_eq!(code, 0);
+    assert_eq!(asked.len(), 1);
+    assert_eq!(out.matches("+new").count(), 1, "diff shown once: {out}");
+    assert!(out.contains("Applied proposal"), "{out}");
+    assert_eq!(fs::read_to_string(d.path().join("a.txt")).unwrap(), "new\n");
+}
+
+#[test]
+fn apply_off_a_terminal_never_asks_and_writes_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let id = proposed(d.path());
+    let (code, out, _) = go(apply_with(&id, false, None), d.path(), "y\n");
+    assert_eq!(code, 0);
+    assert!(out.contains("Dry run: nothing was written"), "{out}");
+    assert_eq!(fs::read_to_string(d.path().join("a.txt")).unwrap(), "old\n");
+}
+
+#[test]
+fn discard_deletes_the_proposal_and_keeps_the_file() {
+    let d = tempfile::tempdir().unwrap();
+    let id = proposed(d.path());
+    let (code, out, err) = go(FsCommand::Discard { id: id[..6].into() }, d.path(), "");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("Discarded proposal {}", &id[..12])),
+        "{out}"
+    );
+    assert!(proposals::list(d.path()).unwrap().is_empty());
+    assert_eq!(fs::read_to_string(d.path().join("a.txt")).unwrap(), "old\n");
+    let (code, _, err) = go(FsCommand::Discard { id: id.clone() }, d.path(), "");
+    assert_eq!(code, 1);
+    assert!(err.contains("goshi fs proposals"), "{err}");
+    let (code, _, _) = go(FsCommand::Discard { id: "xyz".into() }, d.path(), "");
+    assert_eq!(code, 2);
 }

@@ -16,6 +16,8 @@ mod models_cmd;
 pub mod palette;
 pub mod reliability;
 pub mod render;
+mod repl_cmds;
+mod repl_input;
 mod sessions_cmd;
 mod shell;
 pub mod terminal;
@@ -137,14 +139,7 @@ pub fn main() -> ExitCode {
         Command::Man => shell::man(),
         Command::Chat(args) => with_config(&cli.global, |c| chat::run(args, c)),
         Command::Fs { cmd } => with_config(&cli.global, |c| {
-            fs_cmd::run(
-                cmd,
-                &fs_cmd::FsEnv {
-                    repo_root: c.repo_root.clone(),
-                    auto_backup: c.safety.auto_backup_on_write,
-                    audit: Some(chat::audit_settings(c)),
-                },
-            )
+            fs_cmd::run(cmd, &fs_cmd::FsEnv::from_config(c))
         }),
         Command::Audit(args) => with_config(&cli.global, |c| audit_cmd::run(args, &c.audit.dir)),
         Command::Models(args) => with_config(&cli.global, |c| models_cmd::run(args, c)),

@@ -226,6 +226,18 @@ pub fn load(root: &Path, id_or_prefix: &str) -> Result<Proposal, ToolError> {
     load_with(&guard, id_or_prefix)
 }
 
+/// Deletes the proposal whose id is `id_or_prefix` (or starts with it) from the store without
+/// applying it; returns what was deleted. The working tree is not touched.
+pub fn discard(root: &Path, id_or_prefix: &str) -> Result<Proposal, ToolError> {
+    let guard = PathGuard::new(root)?;
+    let p = load_with(&guard, id_or_prefix)?;
+    let dir = store_dir(&guard)?;
+    let name = format!("{}.json", p.id);
+    dir.remove_file(&name)
+        .map_err(|e| ToolError::io("delete", format!("{PROPOSALS_DIR}/{name}"), e))?;
+    Ok(p)
+}
+
 /// The unified diff from the file as it is now to the proposal's content, with `--- a/path`
 /// and `+++ b/path` headers (`--- /dev/null` when the file does not exist). Empty when equal.
 pub fn diff(root: &Path, proposal: &Proposal) -> Result<String, ToolError> {

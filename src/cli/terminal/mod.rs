@@ -14,7 +14,7 @@ mod prompter;
 mod screen;
 mod ui;
 
-pub use prompter::TerminalPrompter;
+pub use prompter::{confirm, TerminalPrompter};
 pub use screen::{Captured, Screen, ScreenWriter};
 pub use ui::TerminalUi;
 

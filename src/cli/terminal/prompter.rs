@@ -38,40 +38,63 @@ impl Prompter for TerminalPrompter {
             cap
         );
         self.screen.before_input();
-        if self.screen.stdout_is_terminal() {
-            // Line editing in raw mode: Ctrl-C arrives as a key (a "no") instead of a signal,
-            // which the chat loop's Ctrl-C handler would otherwise swallow mid-prompt.
-            if let Ok(mut editor) = rustyline::DefaultEditor::new() {
-                self.screen.line(&what);
-                return match editor.readline(&question) {
-                    Ok(line) => parse_answer(&line),
-                    Err(_) => Answer::No,
-                };
+        self.screen.line(&what);
+        // Anything but y/n/a is asked again; Ctrl-C, Ctrl-D or a failed read is a no.
+        loop {
+            let Some(line) = read_answer(&self.screen, &question) else {
+                return Answer::No;
+            };
+            if let Some(answer) = parse_answer(&line) {
+                return answer;
             }
-        }
-        // A failed prompt write means the user cannot see the question: treat it as a no.
-        if self.screen.err(&format!("{what}\n{question}")).is_err() {
-            return Answer::No;
-        }
-        let mut line = String::new();
-        match stdin.lock().read_line(&mut line) {
-            Ok(0) | Err(_) => {
-                // EOF (Ctrl-D): end the prompt line so the next output starts cleanly.
-                self.screen.line("");
-                Answer::No
-            }
-            Ok(_) => parse_answer(&line),
+            self.screen
+                .line("Please answer y (yes, once), a (always this session) or n (no).");
         }
     }
 }
 
-/// Maps a typed answer to an [`Answer`]; anything unrecognized is a no.
-fn parse_answer(line: &str) -> Answer {
+/// Reads one answer to `question` from the terminal; `None` on Ctrl-C, Ctrl-D or an error.
+///
+/// On a terminal the line is edited in raw mode, so Ctrl-C arrives as a key instead of a
+/// signal (which the chat loop's Ctrl-C handler would otherwise swallow mid-prompt).
+fn read_answer(screen: &Screen, question: &str) -> Option<String> {
+    if screen.stdout_is_terminal() {
+        if let Ok(mut editor) = rustyline::DefaultEditor::new() {
+            return editor.readline(question).ok();
+        }
+    }
+    // A failed prompt write means the user cannot see the question: treat it as a no.
+    screen.err(question).ok()?;
+    let mut line = String::new();
+    match std::io::stdin().lock().read_line(&mut line) {
+        Ok(0) | Err(_) => {
+            // EOF (Ctrl-D): end the prompt line so the next output starts cleanly.
+            screen.line("");
+            None
+        }
+        Ok(_) => Some(line),
+    }
+}
+
+/// Asks a y/N question on the terminal; `true` only for an explicit y or yes (Enter, Ctrl-C,
+/// Ctrl-D and anything else are a no). Never reads from a pipe.
+pub fn confirm(screen: &Screen, question: &str) -> bool {
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    screen.before_input();
+    read_answer(screen, question)
+        .is_some_and(|l| matches!(l.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+/// Maps a typed answer to an [`Answer`]; `None` when it is not one.
+fn parse_answer(line: &str) -> Option<Answer> {
     let s = line.trim().to_ascii_lowercase();
     match s.as_str() {
-        "y" | "yes" => Answer::Once,
-        "a" | "always" => Answer::Always,
-        _ => Answer::No,
+        "y" | "yes" => Some(Answer::Once),
+        "a" | "always" => Some(Answer::Always),
+        "n" | "no" => Some(Answer::No),
+        _ => None,
     }
 }
 
@@ -86,14 +109,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn answers_parse_leniently_and_default_to_no() {
-        assert_eq!(parse_answer("y\n"), Answer::Once);
-        assert_eq!(parse_answer(" YES "), Answer::Once);
-        assert_eq!(parse_answer("a"), Answer::Always);
-        assert_eq!(parse_answer("Always\r\n"), Answer::Always);
-        assert_eq!(parse_answer("n"), Answer::No);
-        assert_eq!(parse_answer(""), Answer::No);
-        assert_eq!(parse_answer("sure"), Answer::No);
+    fn answers_parse_leniently_and_others_are_asked_again() {
+        assert_eq!(parse_answer("y\n"), Some(Answer::Once));
+        assert_eq!(parse_answer(" YES "), Some(Answer::Once));
+        assert_eq!(parse_answer("a"), Some(Answer::Always));
+        assert_eq!(parse_answer("Always\r\n"), Some(Answer::Always));
+        assert_eq!(parse_answer("n"), Some(Answer::No));
+        assert_eq!(parse_answer("No\n"), Some(Answer::No));
+        assert_eq!(parse_answer(""), None);
+        assert_eq!(parse_answer("sure"), None);
     }
 
     #[test]
