@@ -1,5 +1,6 @@
 //! `goshi cost`: what was spent, from the spend ledger, by day or by model.
 
+use super::terminal::Screen;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
@@ -93,7 +94,7 @@ pub fn run(args: &CostArgs) -> ExitCode {
         }
     };
     for w in ledger.take_warnings() {
-        eprintln!("goshi: warning: {w}");
+        Screen::stdio().warning(&w.to_string());
     }
     let rows = group(&spends, args.by);
     let mut total = Row::default();
@@ -103,7 +104,10 @@ pub fn run(args: &CostArgs) -> ExitCode {
         total.tokens.add(&r.tokens);
     }
     match args.format {
-        Format::Json => println!("{}", as_json(&rows, &total, &since, args.by, &ledger)),
+        Format::Json => {
+            let _ = Screen::stdio()
+                .out_line(&as_json(&rows, &total, &since, args.by, &ledger).to_string());
+        }
         Format::Text => print_text(&rows, &total, &since, args.by, &ledger),
     }
     ExitCode::SUCCESS
@@ -167,12 +171,16 @@ fn cache_share(t: &Tokens) -> u64 {
 }
 
 fn print_text(rows: &BTreeMap<String, Row>, total: &Row, since: &str, by: By, l: &Ledger) {
+    let screen = Screen::stdio();
+    let say = |s: &str| {
+        let _ = screen.out_line(s);
+    };
     let what = if by == By::Day { "day" } else { "model" };
-    println!("OpenAI spend since {since} (local days), by {what}:");
+    say(&format!(
+        "OpenAI spend since {since} (local days), by {what}:"
+    ));
     if rows.is_empty() {
-        println!(
-            "  nothing recorded (local and compatible servers cost nothing and are not recorded)"
-        );
+        say("  nothing recorded (local and compatible servers cost nothing and are not recorded)");
     }
     let line = |name: &str, r: &Row| {
         format!(
@@ -187,13 +195,13 @@ fn print_text(rows: &BTreeMap<String, Row>, total: &Row, since: &str, by: By, l:
         )
     };
     for (k, r) in rows {
-        println!("{}", line(k, r));
+        say(&line(k, r));
     }
-    println!("{}", line("total", total));
-    println!(
+    say(&line("total", total));
+    say(&format!(
         "prices: built-in table of {TABLE_DATE} plus cost.prices; ledger: {}",
         l.dir().display()
-    );
+    ));
 }
 
 #[cfg(test)]

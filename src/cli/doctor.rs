@@ -1,5 +1,6 @@
 //! `goshi doctor`: checks the setup, each check with pass/warn/fail and a fix.
 
+use super::terminal::Screen;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -317,7 +318,7 @@ fn print(checks: &[Check], format: &str) {
     if format == "json" {
         let fails = checks.iter().filter(|c| c.status == Level::Fail).count();
         let v = serde_json::json!({"ok": fails == 0, "checks": checks});
-        println!("{}", sanitize::json(&v.to_string()));
+        let _ = Screen::stdio().out_line(&format!("{}", sanitize::json(&v.to_string())));
         return;
     }
     let palette = Palette::stdout();
@@ -329,10 +330,18 @@ fn print(checks: &[Check], format: &str) {
         };
         let tag = palette.paint(role, tag);
         // Details and fixes may quote a server: shown escaped.
-        println!("[{tag}] {:<10} {}", c.check, sanitize::text(&c.detail));
+        let _ = Screen::stdio().out_line(&format!(
+            "[{tag}] {:<10} {}",
+            c.check,
+            sanitize::text(&c.detail)
+        ));
         if let Some(h) = &c.hint {
             if c.status != Level::Pass {
-                println!("       {:<10} fix: {}", "", sanitize::text(h));
+                let _ = Screen::stdio().out_line(&format!(
+                    "       {:<10} fix: {}",
+                    "",
+                    sanitize::text(h)
+                ));
             }
         }
     }

@@ -31,10 +31,10 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
     let (sel, names) = match result {
         Ok(r) => r,
         Err(e) => {
-            eprintln!(
+            Screen::stdio().line(&format!(
                 "goshi: error: {}",
                 crate::text::sanitize::text(&hints::error_text(&e))
-            );
+            ));
             // No provider or no key is a setup problem, as for `goshi chat`.
             return if e.kind == crate::llm::ErrorKind::MissingCredentials {
                 ExitCode::from(2)
@@ -51,27 +51,28 @@ pub fn run(args: &ModelsArgs, config: &Config) -> ExitCode {
             "configured": sel.model,
             "models": names.iter().map(|n| json!({"name": n, "configured": is_configured(n)})).collect::<Vec<_>>(),
         });
-        println!("{}", crate::text::sanitize::json(&v.to_string()));
+        let _ =
+            Screen::stdio().out_line(&format!("{}", crate::text::sanitize::json(&v.to_string())));
     } else {
-        eprintln!(
+        Screen::stdio().line(&format!(
             "{} models at {}:",
             sel.provider_name(),
             crate::config::display_url(&sel.base_url)
-        );
+        ));
         for n in &names {
             // Model names come from the server.
             let shown = crate::text::sanitize::line(n);
             if is_configured(n) {
-                println!("* {shown}  (configured)");
+                let _ = Screen::stdio().out_line(&format!("* {shown}  (configured)"));
             } else {
-                println!("  {shown}");
+                let _ = Screen::stdio().out_line(&format!("  {shown}"));
             }
         }
         if !names.iter().any(|n| is_configured(n)) {
-            eprintln!(
+            Screen::stdio().line(&format!(
                 "note: the configured model {} is not in this list",
                 sel.model
-            );
+            ));
         }
     }
     ExitCode::SUCCESS
