@@ -489,12 +489,13 @@ fn warn_about_the_end(turn: &AssistantTurn, max_tokens: u32, ui: &mut dyn Ui) {
     }
 }
 
-/// The first line of `s`, at most 160 characters, control characters escaped: it may quote
+/// The first line of `s`, at most 240 characters, control characters escaped: it may quote
 /// model-chosen text and is shown on the terminal. A longer line is cut after its last whole
-/// sentence that fits (so a message such as the permission denial is never cut mid-sentence),
-/// or with an ellipsis when not even one sentence fits.
+/// sentence that fits (so a message is never cut mid-sentence), or with an ellipsis when not
+/// even one sentence fits. goshi's own permission denial fits whole, so the way to grant the
+/// capability (`--allow ...`) is always shown.
 fn first_line(s: &str) -> String {
-    const MAX: usize = 160;
+    const MAX: usize = 240;
     let line = s.lines().next().unwrap_or_default();
     if line.chars().count() <= MAX {
         return one_line(line, MAX);
@@ -514,11 +515,14 @@ mod first_line_tests {
     #[test]
     fn long_lines_end_at_a_sentence_or_an_ellipsis() {
         for cap in [Capability::FsRead, Capability::FsWrite] {
-            let shown = first_line(&Permissions::denial_message(cap));
-            assert!(shown.ends_with("without consent)."), "{shown}");
+            let denial = Permissions::denial_message(cap);
+            assert_eq!(first_line(&denial), denial);
+            assert!(denial.contains("--allow"), "{denial}");
         }
         let long = "x".repeat(300);
-        assert_eq!(first_line(&long), format!("{}…", "x".repeat(160)));
+        assert_eq!(first_line(&long), format!("{}…", "x".repeat(240)));
+        let sentences = format!("{}. {}", "a".repeat(200), "b".repeat(100));
+        assert_eq!(first_line(&sentences), format!("{}.", "a".repeat(200)));
         assert_eq!(first_line("short. one\nsecond"), "short. one");
     }
 }
