@@ -46,6 +46,7 @@ mod real_server_circuit;
 mod real_server_cost;
 mod real_server_tools;
 mod render_cli;
+mod repl_cli;
 mod repo_cli;
 mod retry_cli;
 mod scripting_cli;
