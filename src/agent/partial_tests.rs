@@ -1,50 +1,11 @@
 //! A partial answer stays in the conversation: after a mid-stream failure or Ctrl-C, the next
 //! turn's request carries what the model had said (issue 17).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use futures_util::future::BoxFuture;
-use futures_util::StreamExt;
-
+use super::tests::{Script, Scripted};
 use super::*;
-use crate::llm::{ChatRequest, EventStream, FinishReason, LlmError, StreamEvent};
-
-/// One scripted answer: its items, and whether the stream then hangs.
-type Script = (Vec<Result<StreamEvent, LlmError>>, bool);
-
-/// Answers each request with the next script: its items, then (when `hang`) a stream that
-/// never ends, as a server that stops sending would.
-struct Breaking {
-    answers: Mutex<Vec<Script>>,
-    requests: Mutex<Vec<ChatRequest>>,
-}
-
-impl Backend for Breaking {
-    fn provider_name(&self) -> &'static str {
-        "Test"
-    }
-
-    fn stream<'a>(
-        &'a self,
-        request: &'a ChatRequest,
-    ) -> BoxFuture<'a, Result<EventStream, LlmError>> {
-        self.requests.lock().unwrap().push(request.clone());
-        let (items, hang) = self.answers.lock().unwrap().remove(0);
-        Box::pin(async move {
-            let head = futures_util::stream::iter(items);
-            let s: EventStream = if hang {
-                Box::pin(head.chain(futures_util::stream::pending()))
-            } else {
-                Box::pin(head)
-            };
-            Ok(s)
-        })
-    }
-
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {
-        Box::pin(async { Ok(vec!["breaking".to_string()]) })
-    }
-}
+use crate::llm::{FinishReason, LlmError, StreamEvent};
 
 /// Shows nothing; tells `shown` when text was shown (the moment to press Ctrl-C).
 #[derive(Default)]
@@ -63,7 +24,7 @@ impl Ui for Quiet {
     fn tool_end(&mut self, _ok: bool, _detail: &str) {}
 }
 
-fn session(backend: Arc<Breaking>, dir: &std::path::Path) -> ChatSession {
+fn session(backend: Arc<Scripted>, dir: &std::path::Path) -> ChatSession {
     ChatSession::new(
         backend,
         SessionConfig {
@@ -95,7 +56,7 @@ fn answer(t: &str) -> Script {
 }
 
 /// The second request's messages after the system prompt, as (role, text) pairs.
-fn second_request(backend: &Breaking) -> Vec<(String, String)> {
+fn second_request(backend: &Scripted) -> Vec<(String, String)> {
     let requests = backend.requests.lock().unwrap();
     assert_eq!(requests.len(), 2);
     requests[1]
@@ -128,10 +89,7 @@ async fn a_mid_stream_failure_keeps_the_partial_answer_for_the_next_turn() {
         delta("an ans"),
         Err(LlmError::protocol("the connection closed mid-answer")),
     ];
-    let backend = Arc::new(Breaking {
-        answers: Mutex::new(vec![(broken, false), answer("wer.")]),
-        requests: Mutex::default(),
-    });
+    let backend = Arc::new(Scripted::breaking(vec![(broken, false), answer("wer.")]));
     let mut s = session(backend.clone(), dir.path());
     let end = s
         .run_turn("first", &mut Quiet::default(), &mut never_interrupt())
@@ -149,10 +107,7 @@ async fn ctrl_c_mid_answer_keeps_the_partial_answer_for_the_next_turn() {
     let dir = tempfile::tempdir().unwrap();
     // The stream sends two deltas, then nothing: only Ctrl-C can end it.
     let hanging = vec![delta("Half "), delta("an ans")];
-    let backend = Arc::new(Breaking {
-        answers: Mutex::new(vec![(hanging, true), answer("wer.")]),
-        requests: Mutex::default(),
-    });
+    let backend = Arc::new(Scripted::breaking(vec![(hanging, true), answer("wer.")]));
     let mut s = session(backend.clone(), dir.path());
     // Ctrl-C once the deltas were shown (no timing involved).
     let mut ui = Quiet::default();

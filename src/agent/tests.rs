@@ -3,15 +3,40 @@
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
+use futures_util::StreamExt;
 
 use super::*;
 use crate::llm::{ChatRequest, EventStream, FinishReason, LlmError, StreamEvent};
 use crate::safety::permissions::{Answer, Capability, Prompter};
 
-/// Answers each request with the next scripted event list.
-struct Scripted {
-    answers: Mutex<Vec<Vec<StreamEvent>>>,
-    requests: Mutex<Vec<ChatRequest>>,
+/// One scripted answer: its items, and whether the stream then hangs (as a server that stops
+/// sending would, so that only Ctrl-C ends it).
+pub(super) type Script = (Vec<Result<StreamEvent, LlmError>>, bool);
+
+/// Answers each request with the next script; shared by the chat loop's unit tests.
+pub(super) struct Scripted {
+    answers: Mutex<Vec<Script>>,
+    pub(super) requests: Mutex<Vec<ChatRequest>>,
+}
+
+impl Scripted {
+    /// Answers that each end normally.
+    pub(super) fn new(answers: Vec<Vec<StreamEvent>>) -> Scripted {
+        Scripted::breaking(
+            answers
+                .into_iter()
+                .map(|events| (events.into_iter().map(Ok).collect(), false))
+                .collect(),
+        )
+    }
+
+    /// Answers that may fail mid-stream or hang.
+    pub(super) fn breaking(scripts: Vec<Script>) -> Scripted {
+        Scripted {
+            answers: Mutex::new(scripts),
+            requests: Mutex::default(),
+        }
+    }
 }
 
 impl Backend for Scripted {
@@ -24,9 +49,14 @@ impl Backend for Scripted {
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<EventStream, LlmError>> {
         self.requests.lock().unwrap().push(request.clone());
-        let events = self.answers.lock().unwrap().remove(0);
+        let (items, hang) = self.answers.lock().unwrap().remove(0);
         Box::pin(async move {
-            let s: EventStream = Box::pin(futures_util::stream::iter(events.into_iter().map(Ok)));
+            let head = futures_util::stream::iter(items);
+            let s: EventStream = if hang {
+                Box::pin(head.chain(futures_util::stream::pending()))
+            } else {
+                Box::pin(head)
+            };
             Ok(s)
         })
     }
@@ -94,16 +124,13 @@ fn call(id: &str, path: &str) -> Vec<StreamEvent> {
 async fn the_permission_prompt_comes_before_the_status_line_and_results_go_back() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.txt"), "alpha").unwrap();
-    let backend = Arc::new(Scripted {
-        answers: Mutex::new(vec![
-            call("c1", "a.txt"),
-            vec![
-                StreamEvent::TextDelta("done".into()),
-                StreamEvent::Finish(FinishReason::Stop),
-            ],
-        ]),
-        requests: Mutex::default(),
-    });
+    let backend = Arc::new(Scripted::new(vec![
+        call("c1", "a.txt"),
+        vec![
+            StreamEvent::TextDelta("done".into()),
+            StreamEvent::Finish(FinishReason::Stop),
+        ],
+    ]));
     let log = Log::default();
     let permissions = Permissions::new(vec![], false, Some(Box::new(SayYes(log.clone()))));
     let mut session = ChatSession::new(
@@ -189,10 +216,10 @@ async fn a_forced_tool_choice_is_sent_in_every_round_as_configured() {
     for forced in [ToolChoice::Required, ToolChoice::Named("fs.read".into())] {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.txt"), "alpha").unwrap();
-        let backend = Arc::new(Scripted {
-            answers: Mutex::new(vec![call("c1", "a.txt"), text_answer("done")]),
-            requests: Mutex::default(),
-        });
+        let backend = Arc::new(Scripted::new(vec![
+            call("c1", "a.txt"),
+            text_answer("done"),
+        ]));
         let options = RequestOptions {
             tool_choice: forced.clone(),
             ..RequestOptions::default()
@@ -260,10 +287,7 @@ async fn model_chosen_text_in_status_lines_cannot_drive_the_terminal() {
         },
         StreamEvent::Finish(FinishReason::ToolCalls),
     ];
-    let backend = Arc::new(Scripted {
-        answers: Mutex::new(vec![answer, text_answer("ok")]),
-        requests: Mutex::default(),
-    });
+    let backend = Arc::new(Scripted::new(vec![answer, text_answer("ok")]));
     let perms = Permissions::new(vec![Capability::FsRead], false, None);
     let mut session = session_with(backend, dir.path(), RequestOptions::default(), perms);
     let lines = StatusLines::default();
