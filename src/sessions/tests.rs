@@ -102,7 +102,11 @@ fn a_conversation_can_be_renamed_before_and_after_its_first_message() {
     late.record(&Message::user("z"), "m").unwrap();
     let renamed = store.load("late").unwrap();
     assert_eq!(renamed.messages.len(), 2);
-    assert_eq!(renamed.meta.name.as_deref(), Some("late"), "the stored name too");
+    assert_eq!(
+        renamed.meta.name.as_deref(),
+        Some("late"),
+        "the stored name too"
+    );
     assert!(matches!(store.load(&old), Err(SessionError::NotFound(_))));
     store.remove("late").unwrap();
     assert!(matches!(

@@ -142,7 +142,11 @@ fn sessions_save_false_in_the_user_config_turns_saving_off_and_a_repository_cann
     chat.push(b.text_reply(&["Hi."], (3, 1)));
     let run = chat.chat(&["hello"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert!(run.stderr.contains("ignoring sessions.save"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ignoring sessions.save"),
+        "{}",
+        run.stderr
+    );
     assert!(sessions_json(&chat).is_empty());
 }
 
