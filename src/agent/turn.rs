@@ -10,8 +10,9 @@ use super::limits::{AnswerBudget, LimitHit, Limits};
 use super::repeats::Repeats;
 use super::{ChatSession, Interrupt, Ui, Waiting};
 use crate::audit::{AuditEvent, EventType};
+use crate::cost::estimate;
 use crate::cost::meter::tokens_of;
-use crate::cost::{Pass, Refusal};
+use crate::cost::{Charge, Pass, Refusal};
 use crate::llm::usage::token_line;
 use crate::llm::{
     Accumulator, AssistantTurn, ChatRequest, EventStream, FinishReason, LlmError, Message,
@@ -230,26 +231,56 @@ impl ChatSession {
     }
 
     /// Prices the response (settling the request's hold), shows the cost line beside the
-    /// token line, and records the response with its tokens by kind and its cost.
-    fn charge(&mut self, pass: Pass, usage: Option<&Usage>, round: u32, ui: &mut dyn Ui) {
+    /// token line, and records the response with its tokens by kind and its cost. An answer
+    /// that arrived without a usage report is priced at goshi's estimate.
+    fn charge(&mut self, pass: Pass, turn: &AssistantTurn, round: u32, ui: &mut dyn Ui) {
         let model = self.config.model.clone();
-        let charge = self
-            .meter
-            .as_mut()
-            .and_then(|m| m.after(pass, &model, usage));
-        let Some(u) = usage else {
-            return;
+        let (usage, charge, estimated) = match turn.usage {
+            Some(u) => {
+                let charge = self
+                    .meter
+                    .as_mut()
+                    .and_then(|m| m.after(pass, &model, Some(&u)));
+                (u, charge, false)
+            }
+            None if turn.text.is_empty() && turn.tool_calls.is_empty() => {
+                self.settle_unanswered(pass);
+                return;
+            }
+            None => {
+                let u = estimate::usage(&self.request(), &received_text(turn));
+                let charge = self
+                    .meter
+                    .as_mut()
+                    .and_then(|m| m.after_estimated(pass, &model, &u));
+                (u, charge, true)
+            }
         };
+        self.record_response(&usage, charge, estimated, round, ui);
+    }
+
+    /// Shows the cost line and records the `llm_response` audit event.
+    fn record_response(
+        &mut self,
+        u: &Usage,
+        charge: Option<Charge>,
+        estimated: bool,
+        round: u32,
+        ui: &mut dyn Ui,
+    ) {
         let t = tokens_of(u);
         let mut detail = json!({
             "provider": self.backend.provider_name(),
-            "model": model,
+            "model": self.config.model,
             "round": round,
             "tokens": {
                 "input": t.input, "cached": t.cached, "cache_write": t.cache_write,
                 "output": t.output, "reasoning": t.reasoning, "total": u.total_tokens,
             },
         });
+        if estimated {
+            detail["tokens_estimated"] = json!(true);
+        }
         if let Some(c) = charge {
             ui.info(&c.line);
             for w in &c.warnings {
@@ -299,7 +330,7 @@ impl ChatSession {
                 &self.config.model,
             ));
         }
-        self.charge(pass, turn.usage.as_ref(), round, ui);
+        self.charge(pass, &turn, round, ui);
         if let Some(stop) = stopped {
             return self.keep_partial(turn, stop);
         }
@@ -582,6 +613,16 @@ impl Preparing {
             bytes: self.bytes,
         });
     }
+}
+
+/// Everything of an answer a provider bills as output: its text and its tool calls.
+fn received_text(turn: &AssistantTurn) -> String {
+    let mut s = turn.text.clone();
+    for c in &turn.tool_calls {
+        s.push_str(&c.name);
+        s.push_str(&c.arguments);
+    }
+    s
 }
 
 /// Warns when an answer was cut, filtered, or empty.
