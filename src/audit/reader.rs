@@ -284,6 +284,66 @@ mod tests {
         d
     }
 
+    /// An audit line as goshi writes it, mutated in one of many ways, and whether the
+    /// reader must accept it (odd unicode, unknown fields and huge numbers are fine; wrong
+    /// types, missing fields, bad times, unknown types, truncation and invalid UTF-8 are not).
+    fn audit_line() -> impl proptest::strategy::Strategy<Value = (Vec<u8>, bool)> {
+        use proptest::prelude::*;
+        let text = "\\PC{0,16}";
+        (
+            0..14usize,
+            text,
+            text,
+            any::<u64>(),
+            any::<prop::sample::Index>(),
+        )
+            .prop_map(|(how, odd, other, n, at)| {
+                let mut v = serde_json::json!({
+                    "ts": "2026-11-27T10:00:00.000Z",
+                    "session": "aaaa01",
+                    "type": "tool_call",
+                    "tool": "fs.read",
+                    "args": {"path": "a", "n": n},
+                    "outcome": "ok",
+                });
+                match how {
+                    0 => {}
+                    1 => v["session"] = odd.into(),
+                    2 => v["detail"] = serde_json::json!({ other: odd }),
+                    3 => v["tool"] = serde_json::Value::Null,
+                    4 => v["ts"] = serde_json::json!(n),
+                    5 => v["session"] = serde_json::json!([odd]),
+                    6 => v["outcome"] = serde_json::json!({"x": n}),
+                    7 => v["type"] = format!("{odd}_x").into(),
+                    8 => v["ts"] = format!("{odd}2026-13-45T99:00:00Z").into(),
+                    9 => {
+                        let field = ["ts", "session", "type"][at.index(3)];
+                        v.as_object_mut().unwrap().remove(field);
+                    }
+                    _ => {}
+                }
+                let mut line = v.to_string();
+                match how {
+                    // Numbers too big for a u64 are read as floats; beyond f64, not at all.
+                    10 => line = line.replacen("\"n\":", "\"n\":123456789012345678901234567890", 1),
+                    11 => line = line.replacen("\"n\":", "\"n\":1e999", 1),
+                    // Cut anywhere short of the end (as a crash mid-write would).
+                    12 => {
+                        let cuts: Vec<usize> =
+                            line.char_indices().map(|(i, _)| i).skip(1).collect();
+                        line.truncate(cuts[at.index(cuts.len())]);
+                    }
+                    _ => {}
+                }
+                let mut bytes = line.into_bytes();
+                if how == 13 {
+                    let i = at.index(bytes.len() + 1);
+                    bytes.insert(i, 0xff);
+                }
+                (bytes, matches!(how, 0..=3 | 10))
+            })
+    }
+
     fn at(s: &str) -> SystemTime {
         humantime::parse_rfc3339(s).unwrap()
     }
@@ -391,6 +451,27 @@ mod tests {
         #[test]
         fn any_line_parses_or_is_rejected_without_panicking(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
             let _ = parse_line(&bytes);
+        }
+
+        /// Files of real audit lines, some broken in one way each: every good line is read,
+        /// every bad one is reported with its own line number, and nothing panics.
+        #[test]
+        fn each_bad_line_is_reported_by_number(lines in proptest::collection::vec(audit_line(), 1..12)) {
+            let d = tempfile::tempdir().unwrap();
+            let path = d.path().join("2026-11-27T10-00-00Z-aaaa01.jsonl");
+            let mut file = Vec::new();
+            for (bytes, _) in &lines {
+                file.extend_from_slice(bytes);
+                file.push(b'\n');
+            }
+            std::fs::write(&path, &file).unwrap();
+            let r = read_report(d.path(), &Filter::default()).unwrap();
+            let bad: Vec<_> = (1..).zip(&lines).filter(|(_, (_, good))| !good).map(|(n, _)| Some(n)).collect();
+            let reported: Vec<_> = r.skipped.iter().map(|s| s.line).collect();
+            proptest::prop_assert_eq!(reported, bad, "{:?}", r.skipped);
+            proptest::prop_assert!(r.skipped.iter().all(|s| s.path == path && !s.reason.is_empty()));
+            let good = lines.iter().filter(|(_, good)| *good).count();
+            proptest::prop_assert_eq!((r.total, r.events.len()), (good, good));
         }
 
         #[test]

@@ -443,12 +443,70 @@ mod tests {
         assert_eq!(r.text("xééééy"), format!("x{MASK}y"));
     }
 
+    /// Filler text that no pattern can match: no uppercase or digits (so no AWS id and no
+    /// token-like value), no `k`, `r` or `w` (so no `sk-`, `bearer`, `token`, `secret`,
+    /// `passwd`, `authorization`, ... and no `-`), and no `*` (so never the mask).
+    const FILLER: &str = "[a-jlmnopqstuvxyz .,;:!?()\\[\\]{}\"'=/_\n\té日€]{0,24}";
+    /// What may sit right before or after a token: neither a word nor a token character.
+    const EDGE: &str = "[ ,;:!?()\"'\né日]";
+
+    /// A credential as it appears in text, that text masked, and the secret part of it.
+    fn credential() -> impl proptest::strategy::Strategy<Value = (String, String, String)> {
+        use proptest::prelude::*;
+        prop_oneof![
+            "sk-(proj-)?[A-Za-z0-9_-]{16,40}".prop_map(|k| (k.clone(), MASK.to_string(), k)),
+            "A[KS]IA[A-Z0-9]{16}".prop_map(|k| (k.clone(), MASK.to_string(), k)),
+            (
+                "[Bb][Ee][Aa][Rr][Ee][Rr][ \t]{1,3}",
+                "[A-Za-z0-9._~+/=-]{8,40}"
+            )
+                .prop_map(|(b, t)| (format!("{b}{t}"), format!("{b}{MASK}"), t)),
+        ]
+    }
+
     proptest::proptest! {
         #[test]
         fn any_text_is_safe_and_never_keeps_the_secret(pre in ".{0,40}", post in ".{0,40}") {
             let r = Redactor::new(vec![KEY.into()], true);
             let out = r.text(&format!("{pre}{KEY}{post}"));
             proptest::prop_assert!(!out.contains(KEY));
+        }
+
+        /// Credentials at random places in random text: each one is masked, and every other
+        /// character survives exactly.
+        #[test]
+        fn patterns_mask_every_credential_and_nothing_else(
+            parts in proptest::collection::vec(
+                (FILLER, EDGE, credential(), EDGE),
+                1..5,
+            ),
+            tail in FILLER,
+        ) {
+            let (mut text, mut want) = (String::new(), String::new());
+            for (filler, before, (secret, masked, _), after) in &parts {
+                text.push_str(&format!("{filler}{before}{secret}{after}"));
+                want.push_str(&format!("{filler}{before}{masked}{after}"));
+            }
+            text.push_str(&tail);
+            want.push_str(&tail);
+            let out = on().text(&text);
+            proptest::prop_assert_eq!(&out, &want);
+            for (_, _, (_, _, token), _) in &parts {
+                proptest::prop_assert!(!out.contains(token.as_str()), "{token:?} in {out:?}");
+            }
+        }
+
+        /// Patterns off: only the exact secret goes, wherever it sits; the text around it stays.
+        #[test]
+        fn exact_secrets_go_and_patterns_stay_when_patterns_are_off(
+            pre in ".{0,30}",
+            (secret, _, _) in credential(),
+            post in ".{0,30}",
+        ) {
+            let r = Redactor::new(vec![KEY.into()], false);
+            let text = format!("{pre}{KEY}{secret}{post}");
+            proptest::prop_assume!(!pre.contains(KEY) && !post.contains(KEY));
+            proptest::prop_assert_eq!(r.text(&text), format!("{pre}{MASK}{secret}{post}"));
         }
     }
 

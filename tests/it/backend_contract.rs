@@ -479,13 +479,22 @@ async fn a_finished_answer_ends_the_stream_though_the_connection_stays_open(wire
 
 async fn a_finished_answer_leaves_its_connection_for_the_next_request(wire: Wire) {
     // The body ends a moment after the end marker; reading up to that end (rather than
-    // dropping the body at the marker) lets the next request reuse the connection.
+    // dropping the body at the marker) lets the next request reuse the connection, while a
+    // client that drops it opens a new connection for every request. No timing is asserted:
+    // a server starved of CPU for longer than the client's grace after the marker may cost
+    // one connection now and then, so the test asks only that some connection was reused.
+    const REQUESTS: usize = 5;
     let h = wire.harness(LONG_TIMEOUT, 0);
-    for _ in 0..3 {
+    for _ in 0..REQUESTS {
         h.push(wire.reply(&text_steps()).delay_ms(30));
         assert_eq!(ok(h.stream(&request()).await.unwrap()), text_events());
     }
-    assert_eq!(h.server.connections(), 1);
+    assert_eq!(h.chat_requests().len(), REQUESTS);
+    let opened = h.server.connections();
+    assert!(
+        opened < REQUESTS,
+        "{REQUESTS} requests opened {opened} connections: none was reused"
+    );
 }
 
 async fn a_whole_answer_arriving_slowly_in_pieces_is_not_cut_by_the_timeout(wire: Wire) {

@@ -38,6 +38,15 @@ impl Repo {
         fs::read_to_string(self.path().join(rel)).unwrap()
     }
 
+    /// Every line of every audit file, concatenated.
+    fn audit_lines(&self) -> String {
+        let mut lines = String::new();
+        for entry in fs::read_dir(self.path().join(".goshi/audit")).unwrap() {
+            lines.push_str(&fs::read_to_string(entry.unwrap().path()).unwrap());
+        }
+        lines
+    }
+
     /// Proposes `content` for `path` and returns the proposal id from the apply hint.
     fn propose(&self, path: &str, content: &str) -> String {
         let mut cmd = self.goshi(&["write", path]);
@@ -267,15 +276,53 @@ fn proposals_made_and_applied_from_the_cli_are_audited() {
     let repo = Repo::new();
     let id = repo.propose("README.md", "# demo\nchanged\n");
     repo.goshi(&["apply", &id, "--yes", "--dry-run=false"])
-        .env("OPENAI_API_KEY", "sk-audit-secret-0123456789")
         .assert()
         .success();
-    let mut lines = String::new();
-    for entry in fs::read_dir(repo.path().join(".goshi/audit")).unwrap() {
-        lines.push_str(&fs::read_to_string(entry.unwrap().path()).unwrap());
-    }
+    let lines = repo.audit_lines();
     assert!(lines.contains("\"type\":\"proposal_created\""), "{lines}");
     assert!(lines.contains("\"type\":\"proposal_applied\""), "{lines}");
     assert!(lines.contains(&id), "{lines}");
-    assert!(!lines.contains("sk-audit-secret"), "{lines}");
+    assert!(lines.contains("\"path\":\"README.md\""), "{lines}");
+}
+
+#[test]
+fn the_api_key_is_masked_in_the_audited_path_of_a_proposal() {
+    // The key of an OpenAI-compatible server can be any string: this one matches no secret
+    // pattern, so only the exact-match layer (fed from OPENAI_API_KEY) can mask it. The audit
+    // records every proposal's path, and here the path holds the key.
+    const KEY: &str = "lmstudio-local-0123456789";
+    let repo = Repo::new();
+    let path = format!("notes/{KEY}.txt");
+    let goshi = |args: &[&str]| {
+        let mut cmd = repo.goshi(args);
+        cmd.env("OPENAI_API_KEY", KEY);
+        cmd
+    };
+    let propose = |content: &str| {
+        let mut cmd = goshi(&["write", &path]);
+        cmd.write_stdin(content);
+        let out = success_stdout(cmd);
+        out.split_whitespace()
+            .skip_while(|w| *w != "apply")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no apply hint in:\n{out}"))
+            .to_string()
+    };
+    let applied = propose("note\n");
+    goshi(&["apply", &applied, "--yes", "--dry-run=false"])
+        .assert()
+        .success();
+    let discarded = propose("other\n");
+    goshi(&["discard", &discarded]).assert().success();
+    assert_eq!(repo.read(&path), "note\n");
+    let lines = repo.audit_lines();
+    for kind in ["proposal_created", "proposal_applied", "proposal_discarded"] {
+        assert!(lines.contains(&format!("\"type\":\"{kind}\"")), "{lines}");
+    }
+    assert!(!lines.contains(KEY), "{lines}");
+    assert_eq!(
+        lines.matches("notes/***REDACTED***.txt").count(),
+        4,
+        "{lines}"
+    );
 }

@@ -26,7 +26,6 @@ mod fs_leftovers;
 #[cfg(target_os = "linux")]
 mod fs_race;
 mod hardening_cli;
-mod interrupt_cli;
 mod layering;
 mod limits_cli;
 mod llm_wire_edges;
@@ -52,3 +51,4 @@ mod retry_cli;
 mod scripting_cli;
 mod sessions_cli;
 mod shell_cli;
+mod status_cli;

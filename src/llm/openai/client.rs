@@ -348,6 +348,7 @@ impl OpenAiBackend {
         // The Responses API names the nested field; the session knows it by its Chat name.
         let param = match param {
             "reasoning" | "reasoning.effort" if responses => "reasoning_effort",
+            "reasoning.summary" if responses => "reasoning_summary",
             p => p,
         };
         let current = self.token_field();

@@ -39,10 +39,19 @@ pub fn responses_body(
     opt("temperature", o.temperature.map(|t| json!(t)));
     opt("frequency_penalty", o.frequency_penalty.map(|t| json!(t)));
     opt("presence_penalty", o.presence_penalty.map(|t| json!(t)));
+    let mut reasoning = serde_json::Map::new();
     if let Some(effort) = &o.reasoning_effort {
         if !dropped.contains("reasoning_effort") {
-            body.insert("reasoning".into(), json!({ "effort": effort }));
+            reasoning.insert("effort".into(), json!(effort));
         }
+    }
+    if let Some(summary) = &o.reasoning_summary {
+        if !dropped.contains("reasoning_summary") {
+            reasoning.insert("summary".into(), json!(summary));
+        }
+    }
+    if !reasoning.is_empty() {
+        body.insert("reasoning".into(), Value::Object(reasoning));
     }
     if !req.tools.is_empty() {
         if let Some(p) = o.parallel_tool_calls {
@@ -227,5 +236,20 @@ mod tests {
         assert!(b.get("temperature").is_none());
         assert!(b.get("reasoning").is_none());
         assert!(b.get("tools").is_none() && b.get("parallel_tool_calls").is_none());
+    }
+
+    #[test]
+    fn a_reasoning_summary_is_asked_for_only_when_set_and_dropped_on_its_own() {
+        let mut req = request();
+        req.options.reasoning_summary = Some("auto".into());
+        let names = ToolNameMap::new(&req.tools);
+        let b = responses_body(&req, &names, &HashSet::new(), true);
+        assert_eq!(b["reasoning"], json!({"effort": "low", "summary": "auto"}));
+        let dropped: HashSet<String> = ["reasoning_summary".to_string()].into();
+        let b = responses_body(&req, &names, &dropped, true);
+        assert_eq!(b["reasoning"], json!({"effort": "low"}));
+        req.options.reasoning_effort = None;
+        let b = responses_body(&req, &names, &HashSet::new(), true);
+        assert_eq!(b["reasoning"], json!({"summary": "auto"}));
     }
 }
