@@ -157,3 +157,33 @@ fn a_proposal_made_in_the_repl_is_named_shown_and_applied_there() {
     assert!(types.contains(&"proposal_created".to_string()), "{types:?}");
     assert!(types.contains(&"proposal_applied".to_string()), "{types:?}");
 }
+
+#[test]
+fn slash_cost_shows_the_session_by_model_on_a_terminal() {
+    let b = Backend::OpenAi;
+    let chat = Chat::new(b);
+    // OpenAI itself (priced) at the fake server; prices and caps only from the user config.
+    chat.user_config(
+        "llm: {openai: {server: openai}}\n\
+         cost: {prices: {test-model: {input: 2.5, output: 10}}}\n",
+    );
+    chat.push(b.text_reply(&["Hello."], (1000, 100)));
+    let mut cmd = chat.std_chat(&[]);
+    cmd.env("NO_COLOR", "1");
+    let mut t = PtySession::start(cmd, true);
+    t.wait_for("> ");
+    t.send(b"/cost\r");
+    t.wait_for("no responses yet this session");
+    t.send(b"hi\r");
+    t.wait_for("Hello.");
+    t.wait_for("> ");
+    t.send(b"/cost\r");
+    // 1000 x 2.50 + 100 x 10, per 1M tokens.
+    t.wait_for("test-model: $0.0035 over 1 response(s)");
+    t.wait_for("input 1000 (uncached 1000, cached 0, cache writes 0), output 100 (reasoning 0)");
+    t.wait_for("session: $0.0035; 0% of input served from the prompt cache");
+    t.wait_for("> ");
+    t.send(b"\x04");
+    let (code, _) = t.finish();
+    assert_eq!(code, Some(0));
+}
