@@ -164,3 +164,17 @@ fn slash_cost_shows_the_session_by_model_on_a_terminal() {
     t.wait_for("session: $0.0035; 0% of input served from the prompt cache");
     t.quit();
 }
+
+#[test]
+fn the_repl_shows_what_it_waits_for_and_takes_it_down_before_the_answer() {
+    let b = Backend::OpenAi;
+    let chat = Chat::new(b);
+    chat.push(b.text_reply(&["Hello."], (3, 1)).delay_headers_ms(900));
+    let mut t = chat.on_terminal(&[], true, true);
+    t.wait_for("> ");
+    t.send(b"hi\r");
+    t.wait_for("waiting for test-model · 0s");
+    let shown = t.wait_for("Hello.");
+    assert!(shown.ends_with("\r\x1b[2KHello."), "{shown:?}");
+    t.quit();
+}
