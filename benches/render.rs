@@ -5,8 +5,13 @@
 //!
 //! Baseline measured in the same run: `raw_escaped`, the raw path's work (the answer's
 //! terminal escaping, `StreamEscaper`, appended to a buffer), so figures can be quoted as
-//! ratios. `block_latency` prints the slowest single push that completed a block (the time
-//! between a block's last byte arriving and its rendered lines being written), over the run.
+//! ratios. Stages, to see where the time goes: `markdown_no_highlight` (the same answer with
+//! its fences' languages removed, so code is shown plain) and `markdown_no_preview` (no live
+//! preview). `block_latency` prints the time of the pushes that completed a block (the time
+//! between a block's last byte arriving and its rendered lines being written) over 10 runs:
+//! the slowest as measured, and the slowest of each push's fastest run (without the
+//! scheduler's preemptions). `cold_first_section` is the first section rendered in the process
+//! (syntaxes loaded, regexes compiled on first use).
 //!
 //! Run with `cargo bench --bench render`. See docs/performance.md.
 
@@ -17,42 +22,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use goshi::cli::render::{MarkdownStream, RenderOptions};
 use goshi::text::sanitize::{Mode, StreamEscaper};
 
-const CHUNKS: usize = 10_000;
+#[path = "fixture/mod.rs"]
+mod fixture;
 
-/// One section of the answer; repeated (numbered) until the answer is long enough.
-const SECTION: &str = "## Step {n}: the decoder\n\n\
-The **stream** decoder reads `bytes` as they arrive and returns *events*; see the \
-[docs](https://example.com/docs/{n}) for details. It never blocks — café, naïve, 日本語 🦀.\n\n\
-- parse the `data:` lines\n- keep the partial line\n  - nested: a second level\n- emit one event per frame\n\n\
-1. first\n2. second\n\n\
-| Field | Type | Default |\n|:------|-----:|:-------:|\n| size | `usize` | 16 |\n| name | `String` | none |\n\n\
-```rust\nfn decode(buf: &mut Vec<u8>, out: &mut Vec<Event>) -> Result<(), Error> {\n    \
-while let Some(i) = memchr(b'\\n', buf) {\n        let line = buf.drain(..=i).collect::<Vec<_>>();\n        \
-out.push(Event::parse(&line)?); // {n}\n    }\n    Ok(())\n}\n```\n\n\
-> Note: a quote with `code` and **bold**.\n\n\
-```python\ndef total(xs):\n    return sum(x * 2 for x in xs)  # {n}\n```\n\n";
-
-/// The answer, cut into `CHUNKS` pieces at character boundaries (like model tokens).
-fn answer_chunks() -> Vec<String> {
-    let mut text = String::new();
-    let mut n = 0;
-    while text.len() < CHUNKS * 6 {
-        n += 1;
-        text.push_str(&SECTION.replace("{n}", &n.to_string()));
-    }
-    let per = text.len() / CHUNKS;
-    let mut chunks = Vec::with_capacity(CHUNKS);
-    let mut start = 0;
-    while start < text.len() {
-        let mut end = (start + per.max(1)).min(text.len());
-        while !text.is_char_boundary(end) {
-            end += 1;
-        }
-        chunks.push(text[start..end].to_string());
-        start = end;
-    }
-    chunks
-}
+use fixture::markdown;
 
 fn opts() -> RenderOptions {
     RenderOptions {
@@ -64,8 +37,8 @@ fn opts() -> RenderOptions {
     }
 }
 
-fn render(chunks: &[String]) -> usize {
-    let mut md = MarkdownStream::new(opts());
+fn render(chunks: &[String], opts: RenderOptions) -> usize {
+    let mut md = MarkdownStream::new(opts);
     let mut out = String::with_capacity(1 << 20);
     for c in chunks {
         md.push(c, &mut out);
@@ -84,52 +57,88 @@ fn raw_escaped(chunks: &[String]) -> usize {
     out.len()
 }
 
-/// The slowest push that wrote a rendered block (a push whose output holds a newline that is
-/// not only the preview's), over one run.
-fn block_latency(chunks: &[String]) -> (Duration, usize) {
+/// The time of every push that wrote a rendered block (a push whose output holds a newline
+/// that is not only the preview's), by chunk index, over one run.
+fn block_pushes(chunks: &[String]) -> Vec<(usize, Duration)> {
     let mut md = MarkdownStream::new(opts());
     let mut out = String::new();
-    let mut worst = Duration::ZERO;
-    let mut blocks = 0;
-    for c in chunks {
+    let mut times = Vec::new();
+    for (i, c) in chunks.iter().enumerate() {
         out.clear();
         let t = Instant::now();
         md.push(c, &mut out);
         let took = t.elapsed();
         if out.contains("\x1b[J") || out.contains("\x1b[0m\n") {
-            blocks += 1;
-            worst = worst.max(took);
+            times.push((i, took));
         }
     }
-    (worst, blocks)
+    times
+}
+
+/// Prints the block latency over `runs` runs: the slowest push as measured (it includes the
+/// scheduler's preemptions on a busy machine), and the slowest push once each push's
+/// fastest time over the runs is taken (the renderer's own work).
+fn block_latency(chunks: &[String], bytes: usize, runs: usize) {
+    let mut best: Vec<(usize, Duration)> = block_pushes(chunks);
+    let mut worst = best.iter().map(|(_, d)| *d).max().unwrap_or_default();
+    for _ in 1..runs {
+        for (b, (i, d)) in best.iter_mut().zip(block_pushes(chunks)) {
+            assert_eq!(b.0, i, "block writes must not depend on the run");
+            worst = worst.max(d);
+            b.1 = b.1.min(d);
+        }
+    }
+    let mut own: Vec<Duration> = best.iter().map(|(_, d)| *d).collect();
+    own.sort();
+    let pct = |p: usize| own.get((own.len() * p / 100).min(own.len().saturating_sub(1)));
+    eprintln!(
+        "render/block_latency: {} chunks, {bytes} bytes, {} block writes, {runs} runs; \
+         slowest as measured: {worst:?}; per push (fastest of the runs): median {:?}, \
+         p99 {:?}, max {:?}",
+        chunks.len(),
+        own.len(),
+        pct(50).copied().unwrap_or_default(),
+        pct(99).copied().unwrap_or_default(),
+        own.last().copied().unwrap_or_default(),
+    );
 }
 
 fn bench(c: &mut Criterion) {
-    let chunks = answer_chunks();
+    let chunks = markdown::answer_chunks();
+    let plain_code = markdown::chunks_of(
+        &markdown::answer()
+            .replace("```rust\n", "```\n")
+            .replace("```python\n", "```\n"),
+    );
     let bytes: usize = chunks.iter().map(String::len).sum();
-    // Load the syntaxes before measuring (goshi loads them on a thread at start).
-    let _ = render(&chunks[..100]);
+    // The first answer of a process loads the syntaxes (goshi does that on a thread at
+    // start) and compiles the regexes of the languages it meets (on first use).
+    let t = Instant::now();
+    let _ = render(&chunks[..200], opts());
+    eprintln!(
+        "render/cold_first_section: {:?} (loading syntaxes, compiling regexes)",
+        t.elapsed()
+    );
+    let no_preview = RenderOptions {
+        preview: false,
+        ..opts()
+    };
     let mut g = c.benchmark_group("render");
     g.throughput(Throughput::Bytes(bytes as u64));
     g.bench_function("markdown_10k_chunks", |b| {
-        b.iter(|| render(black_box(&chunks)))
+        b.iter(|| render(black_box(&chunks), opts()))
+    });
+    g.bench_function("markdown_no_highlight", |b| {
+        b.iter(|| render(black_box(&plain_code), opts()))
+    });
+    g.bench_function("markdown_no_preview", |b| {
+        b.iter(|| render(black_box(&chunks), no_preview.clone()))
     });
     g.bench_function("raw_escaped_10k_chunks", |b| {
         b.iter(|| raw_escaped(black_box(&chunks)))
     });
     g.finish();
-    let mut worst = Duration::ZERO;
-    let mut blocks = 0;
-    for _ in 0..5 {
-        let (w, n) = block_latency(&chunks);
-        worst = worst.max(w);
-        blocks = n;
-    }
-    eprintln!(
-        "render/block_latency: {} chunks, {bytes} bytes, {blocks} block writes; slowest: {:?}",
-        chunks.len(),
-        worst
-    );
+    block_latency(&chunks, bytes, 10);
 }
 
 criterion_group!(benches, bench);

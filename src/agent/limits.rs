@@ -104,7 +104,9 @@ impl AnswerBudget {
     /// dropped and the answer abandoned).
     pub fn charge(&mut self, event: &StreamEvent) -> Result<(), LimitHit> {
         let bytes = match event {
-            StreamEvent::TextDelta(t) => t.len(),
+            // Reasoning is not kept, but a server streaming it without end is still a
+            // runaway answer.
+            StreamEvent::TextDelta(t) | StreamEvent::ReasoningDelta(t) => t.len(),
             StreamEvent::ToolCallStart { index, id, name } => {
                 if self.calls.insert(*index) && self.calls.len() > self.limits.max_calls_per_round {
                     return Err(LimitHit::CallsPerRound(self.limits.max_calls_per_round));

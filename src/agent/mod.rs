@@ -14,7 +14,7 @@ pub mod ui;
 
 pub use limits::{LimitHit, Limits};
 pub use turn::TurnEnd;
-pub use ui::Ui;
+pub use ui::{Ui, Waiting};
 
 use std::sync::Arc;
 

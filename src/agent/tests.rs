@@ -302,3 +302,79 @@ async fn model_chosen_text_in_status_lines_cannot_drive_the_terminal() {
     }
     assert!(all[0].starts_with("evil\\x1b[2J"), "{all:?}");
 }
+
+/// Presses Ctrl-C at every prompt.
+struct PressCtrlC(Log);
+
+impl Prompter for PressCtrlC {
+    fn ask(&mut self, _cap: Capability, tool: &str, _args: &str) -> Answer {
+        self.0.push(format!("ask:{tool}"));
+        Answer::Cancel
+    }
+}
+
+#[tokio::test]
+async fn ctrl_c_at_the_prompt_cancels_the_turn_and_the_history_stays_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "alpha").unwrap();
+    let mut two_calls = call("c1", "a.txt");
+    two_calls.splice(
+        2..2,
+        [
+            StreamEvent::ToolCallStart {
+                index: 1,
+                id: "c2".into(),
+                name: "fs.read".into(),
+            },
+            StreamEvent::ToolCallArgumentsDelta {
+                index: 1,
+                fragment: r#"{"path":"b.txt"}"#.into(),
+            },
+        ],
+    );
+    // A second answer that must never be asked for.
+    let backend = Arc::new(Scripted::new(vec![two_calls, text_answer("never")]));
+    let log = Log::default();
+    let perms = Permissions::new(vec![], false, Some(Box::new(PressCtrlC(log.clone()))));
+    let mut session = session_with(
+        backend.clone(),
+        dir.path(),
+        RequestOptions::default(),
+        perms,
+    );
+    let mut ui = log.clone();
+    let end = session
+        .run_turn("read both", &mut ui, &mut never_interrupt())
+        .await;
+    assert!(matches!(end, TurnEnd::Cancelled), "{end:?}");
+    assert_eq!(
+        backend.requests.lock().unwrap().len(),
+        1,
+        "no further round"
+    );
+    // Asked once: the second call is not asked about, and neither ran.
+    assert_eq!(
+        log.all(),
+        vec!["ask:fs.read", "start:fs.read a.txt", "end:false"]
+    );
+    // Every call has its result, so the next turn's request is valid.
+    let results: Vec<(String, String)> = session
+        .history()
+        .iter()
+        .filter_map(|m| match m {
+            Message::Tool {
+                tool_call_id,
+                content,
+                ..
+            } => Some((tool_call_id.clone(), content.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert_eq!(results[0].0, "c1");
+    assert_eq!(results[1].0, "c2");
+    for (_, content) in &results {
+        assert!(content.contains("cancelled"), "{content}");
+        assert!(!content.contains("alpha"), "{content}");
+    }
+}

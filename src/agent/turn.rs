@@ -1,29 +1,43 @@
 //! One user turn: model rounds and tool calls until the model answers in text.
 
-use std::ops::ControlFlow;
+use std::time::Duration;
 
 use futures_util::{FutureExt, StreamExt};
 use serde_json::json;
+use tokio::time::MissedTickBehavior;
 
 use super::limits::{AnswerBudget, LimitHit, Limits};
 use super::repeats::Repeats;
-use super::{ChatSession, Interrupt, Ui};
+use super::{ChatSession, Interrupt, Ui, Waiting};
 use crate::audit::{AuditEvent, EventType};
+use crate::cost::estimate;
 use crate::cost::meter::tokens_of;
-use crate::cost::{Pass, Refusal};
+use crate::cost::{Charge, Pass, Refusal};
 use crate::llm::usage::token_line;
 use crate::llm::{
     Accumulator, AssistantTurn, ChatRequest, EventStream, FinishReason, LlmError, Message,
     ParsedArguments, StreamEvent, ToolCall, Usage,
 };
 use crate::text::one_line;
+use crate::tools::ProposalNote;
+
+/// What came of one tool call's checks and run.
+enum Outcome {
+    /// It ran; its output, and the proposal it stored (`fs.write`).
+    Ran(String, Option<ProposalNote>),
+    /// It was refused (permission, validation) or failed; why.
+    Refused(String),
+    /// The user cancelled the whole turn at the permission prompt.
+    Cancelled,
+}
 
 /// How a turn ended.
 #[derive(Debug)]
 pub enum TurnEnd {
     /// The model answered without asking for tools.
     Done,
-    /// The user pressed Ctrl-C; the partial answer was kept.
+    /// The user pressed Ctrl-C (while the model answered, or at a permission prompt); the
+    /// partial answer was kept, and every tool call asked for has a result.
     Cancelled,
     /// The model kept calling tools past `llm.max_tool_rounds`.
     RoundLimit(u32),
@@ -40,6 +54,24 @@ pub enum TurnEnd {
         /// `llm.max_identical_tool_calls`.
         limit: u32,
     },
+}
+
+/// Why a round's tool calls stopped early.
+enum ToolsStop {
+    Limit(LimitHit),
+    /// Ctrl-C at a permission prompt.
+    Cancelled,
+}
+
+/// The result given to the model for a call the user cancelled, and for every call after it.
+const CANCELLED_NOTE: &str = "not run: the user cancelled this turn at the permission prompt";
+
+/// What one tool call gave back.
+struct CallResult {
+    /// The text that goes back to the model.
+    text: String,
+    /// The user cancelled the whole turn at the permission prompt.
+    cancelled: bool,
 }
 
 enum RoundEnd {
@@ -102,8 +134,10 @@ impl ChatSession {
                     };
                 }
             }
-            if let Err(hit) = ran {
-                return TurnEnd::LimitReached(hit);
+            match ran {
+                Ok(()) => {}
+                Err(ToolsStop::Limit(hit)) => return TurnEnd::LimitReached(hit),
+                Err(ToolsStop::Cancelled) => return TurnEnd::Cancelled,
             }
         }
     }
@@ -134,40 +168,47 @@ impl ChatSession {
     }
 
     /// Runs one answer's tool calls and adds their results to the history, within the
-    /// per-turn call cap and the per-round result-bytes cap. Every call gets a result (a
-    /// "not run" note past a cap), so the history stays valid for the next turn.
+    /// per-turn call cap and the per-round result-bytes cap, until the user cancels the turn
+    /// at a permission prompt. Every call gets a result (a "not run" note past a cap or after
+    /// a cancel), so the history stays valid for the next turn.
     fn run_tools(
         &mut self,
         calls: &[ToolCall],
         calls_run: &mut usize,
         ui: &mut dyn Ui,
-    ) -> Result<(), LimitHit> {
+    ) -> Result<(), ToolsStop> {
         let limits = self.config.limits;
-        let mut hit = None;
+        let mut stop = None;
         if *calls_run + calls.len() > limits.max_calls_per_turn {
-            hit = Some(LimitHit::CallsPerTurn(limits.max_calls_per_turn));
+            stop = Some(ToolsStop::Limit(LimitHit::CallsPerTurn(
+                limits.max_calls_per_turn,
+            )));
         }
         let mut result_bytes = 0usize;
         for call in calls {
-            let result = match &hit {
-                Some(h) => format!("not run: {}", first_line(&h.to_string())),
+            let result = match &stop {
+                Some(ToolsStop::Limit(h)) => format!("not run: {}", first_line(&h.to_string())),
+                Some(ToolsStop::Cancelled) => CANCELLED_NOTE.to_string(),
                 None => {
                     *calls_run += 1;
                     let r = self.run_tool(call, ui);
-                    result_bytes = result_bytes.saturating_add(r.len());
+                    if r.cancelled {
+                        stop = Some(ToolsStop::Cancelled);
+                    }
+                    result_bytes = result_bytes.saturating_add(r.text.len());
                     if result_bytes > limits.max_result_bytes_per_round {
                         let h = LimitHit::ResultBytes(limits.max_result_bytes_per_round);
                         let note = format!("not sent: {}", first_line(&h.to_string()));
-                        hit = Some(h);
+                        stop = Some(ToolsStop::Limit(h));
                         note
                     } else {
-                        r
+                        r.text
                     }
                 }
             };
             self.add_message(Message::tool(&call.id, &call.name, result));
         }
-        hit.map_or(Ok(()), Err)
+        stop.map_or(Ok(()), Err)
     }
 
     fn request(&self) -> ChatRequest {
@@ -190,26 +231,56 @@ impl ChatSession {
     }
 
     /// Prices the response (settling the request's hold), shows the cost line beside the
-    /// token line, and records the response with its tokens by kind and its cost.
-    fn charge(&mut self, pass: Pass, usage: Option<&Usage>, round: u32, ui: &mut dyn Ui) {
+    /// token line, and records the response with its tokens by kind and its cost. An answer
+    /// that arrived without a usage report is priced at goshi's estimate.
+    fn charge(&mut self, pass: Pass, turn: &AssistantTurn, round: u32, ui: &mut dyn Ui) {
         let model = self.config.model.clone();
-        let charge = self
-            .meter
-            .as_mut()
-            .and_then(|m| m.after(pass, &model, usage));
-        let Some(u) = usage else {
-            return;
+        let (usage, charge, estimated) = match turn.usage {
+            Some(u) => {
+                let charge = self
+                    .meter
+                    .as_mut()
+                    .and_then(|m| m.after(pass, &model, Some(&u)));
+                (u, charge, false)
+            }
+            None if turn.text.is_empty() && turn.tool_calls.is_empty() => {
+                self.settle_unanswered(pass);
+                return;
+            }
+            None => {
+                let u = estimate::usage(&self.request(), &received_text(turn));
+                let charge = self
+                    .meter
+                    .as_mut()
+                    .and_then(|m| m.after_estimated(pass, &model, &u));
+                (u, charge, true)
+            }
         };
+        self.record_response(&usage, charge, estimated, round, ui);
+    }
+
+    /// Shows the cost line and records the `llm_response` audit event.
+    fn record_response(
+        &mut self,
+        u: &Usage,
+        charge: Option<Charge>,
+        estimated: bool,
+        round: u32,
+        ui: &mut dyn Ui,
+    ) {
         let t = tokens_of(u);
         let mut detail = json!({
             "provider": self.backend.provider_name(),
-            "model": model,
+            "model": self.config.model,
             "round": round,
             "tokens": {
                 "input": t.input, "cached": t.cached, "cache_write": t.cache_write,
                 "output": t.output, "reasoning": t.reasoning, "total": u.total_tokens,
             },
         });
+        if estimated {
+            detail["tokens_estimated"] = json!(true);
+        }
         if let Some(c) = charge {
             ui.info(&c.line);
             for w in &c.warnings {
@@ -241,7 +312,10 @@ impl ChatSession {
         ui: &mut dyn Ui,
         interrupt: &mut Interrupt,
     ) -> RoundEnd {
-        let (mut stream, pass) = match self.open_stream(round, interrupt).await {
+        ui.waiting(Waiting::Model {
+            model: &self.config.model,
+        });
+        let (mut stream, pass) = match self.open_stream(round, ui, interrupt).await {
             Ok(s) => s,
             Err(end) => return end,
         };
@@ -256,7 +330,7 @@ impl ChatSession {
                 &self.config.model,
             ));
         }
-        self.charge(pass, turn.usage.as_ref(), round, ui);
+        self.charge(pass, &turn, round, ui);
         if let Some(stop) = stopped {
             return self.keep_partial(turn, stop);
         }
@@ -269,6 +343,7 @@ impl ChatSession {
     async fn open_stream(
         &mut self,
         round: u32,
+        ui: &mut dyn Ui,
         interrupt: &mut Interrupt,
     ) -> Result<(EventStream, Pass), RoundEnd> {
         let request = self.request();
@@ -292,14 +367,21 @@ impl ChatSession {
             "tools_offered": request.tools.len(),
         })));
         let backend = self.backend.clone();
-        let started = tokio::select! {
-            biased;
-            _ = interrupt() => {
-                self.settle_unanswered(pass);
-                return Err(RoundEnd::Cancelled);
+        let mut stop_flag = interrupt();
+        let mut ticks = ticker();
+        let mut starting = backend.stream(&request);
+        let started = loop {
+            tokio::select! {
+                biased;
+                _ = &mut stop_flag => {
+                    self.settle_unanswered(pass);
+                    return Err(RoundEnd::Cancelled);
+                }
+                s = &mut starting => break s,
+                _ = ticks.tick() => ui.tick(),
             }
-            s = backend.stream(&request) => s,
         };
+        drop(starting);
         match started {
             Ok(s) => Ok((s, pass)),
             Err(e) => {
@@ -329,7 +411,7 @@ impl ChatSession {
 
     /// Runs one tool call (permission, validation, execution) and returns the text that
     /// goes back to the model. Refusals and failures are results too.
-    fn run_tool(&mut self, call: &ToolCall, ui: &mut dyn Ui) -> String {
+    fn run_tool(&mut self, call: &ToolCall, ui: &mut dyn Ui) -> CallResult {
         // Parsed once; the summary, the audit record and the tool all use this.
         let args = call.parse_arguments();
         let summary = self
@@ -346,11 +428,16 @@ impl ChatSession {
                 .detail(json!({"call_id": call.id})),
         );
         let outcome = self.check_and_run(call, args, &summary, ui);
-        let (ok, text) = match outcome {
-            ControlFlow::Continue(out) => (true, out),
-            ControlFlow::Break(err) => (false, err),
+        let cancelled = matches!(outcome, Outcome::Cancelled);
+        let (ok, text, proposal) = match outcome {
+            Outcome::Ran(out, proposal) => (true, out, proposal),
+            Outcome::Refused(err) => (false, err, None),
+            Outcome::Cancelled => (false, CANCELLED_NOTE.to_string(), None),
         };
         ui.tool_end(ok, &first_line(&text));
+        if let Some(note) = &proposal {
+            ui.proposal(note);
+        }
         self.record(
             AuditEvent::new(EventType::ToolResult)
                 .tool(&call.name)
@@ -360,7 +447,7 @@ impl ChatSession {
                     first_line(&text)
                 }),
         );
-        text
+        CallResult { text, cancelled }
     }
 
     /// Checks, asks and runs; the status line starts after any permission prompt, so the
@@ -371,7 +458,7 @@ impl ChatSession {
         args: ParsedArguments,
         summary: &str,
         ui: &mut dyn Ui,
-    ) -> ControlFlow<String, String> {
+    ) -> Outcome {
         // The name is the model's choice (an unknown one arrives as it was sent).
         let shown_name = one_line(&call.name, 80);
         let Some(cap) = self.registry.capability_of(&call.name) else {
@@ -382,7 +469,7 @@ impl ChatSession {
                 .into_iter()
                 .map(|d| d.name)
                 .collect();
-            return ControlFlow::Break(format!(
+            return Outcome::Refused(format!(
                 "error: there is no tool named {:?}; available tools: {}",
                 call.name,
                 known.join(", ")
@@ -392,21 +479,27 @@ impl ChatSession {
             Ok(v) => v,
             Err(msg) => {
                 ui.tool_start(&shown_name, summary);
-                return ControlFlow::Break(format!("error: {msg}"));
+                return Outcome::Refused(format!("error: {msg}"));
             }
         };
         ui.end_answer();
         let decision = self.permissions.check(cap, &call.name, summary);
         ui.tool_start(&shown_name, summary);
+        if decision.cancelled {
+            self.record(
+                AuditEvent::new(EventType::PermissionDenied)
+                    .tool(&call.name)
+                    .outcome(decision.how.to_string()),
+            );
+            return Outcome::Cancelled;
+        }
         if !decision.granted {
             self.record(
                 AuditEvent::new(EventType::PermissionDenied)
                     .tool(&call.name)
                     .outcome(decision.how.to_string()),
             );
-            return ControlFlow::Break(crate::safety::permissions::Permissions::denial_message(
-                cap,
-            ));
+            return Outcome::Refused(crate::safety::permissions::Permissions::denial_message(cap));
         }
         self.record(
             AuditEvent::new(EventType::PermissionGranted)
@@ -415,18 +508,28 @@ impl ChatSession {
         );
         match self.registry.run_value(&call.name, args, &self.tool_ctx) {
             Ok(out) => {
-                if let Some(id) = &out.proposal_id {
+                if let Some(note) = &out.proposal {
                     self.record(
                         AuditEvent::new(EventType::ProposalCreated)
                             .tool(&call.name)
-                            .outcome(id.clone()),
+                            .outcome(note.id.clone()),
                     );
                 }
-                ControlFlow::Continue(out.content)
+                Outcome::Ran(out.content, out.proposal)
             }
-            Err(e) => ControlFlow::Break(format!("error: {e}")),
+            Err(e) => Outcome::Refused(format!("error: {e}")),
         }
     }
+}
+
+/// How often [`Ui::tick`] is called while the loop waits on the network.
+const TICK: Duration = Duration::from_millis(100);
+
+/// A ticker for [`Ui::tick`]; a late tick is skipped, never made up in a burst.
+fn ticker() -> tokio::time::Interval {
+    let mut t = tokio::time::interval(TICK);
+    t.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    t
 }
 
 /// Shows the stream's text as it comes and collects the answer. Returns the answer so far
@@ -439,12 +542,18 @@ async fn relay(
 ) -> (AssistantTurn, Option<RoundEnd>) {
     let mut acc = Accumulator::new();
     let mut budget = AnswerBudget::new(limits);
+    let mut preparing = Preparing::default();
     let mut stop_flag = interrupt();
+    let mut ticks = ticker();
     let stopped = 'outer: loop {
         let mut item = tokio::select! {
             biased;
             _ = &mut stop_flag => break 'outer Some(RoundEnd::Cancelled),
             item = stream.next() => item,
+            _ = ticks.tick() => {
+                ui.tick();
+                continue;
+            }
         };
         // Drain every event this network read produced, then write once.
         loop {
@@ -456,8 +565,10 @@ async fn relay(
                         ui.flush();
                         break 'outer Some(RoundEnd::Limit(hit));
                     }
-                    if let StreamEvent::TextDelta(t) = &event {
-                        ui.text(t);
+                    match &event {
+                        StreamEvent::TextDelta(t) => ui.text(t),
+                        StreamEvent::ReasoningDelta(t) => ui.thinking(t),
+                        _ => preparing.see(&event, ui),
                     }
                     acc.push(&event);
                 }
@@ -470,6 +581,48 @@ async fn relay(
         ui.flush();
     };
     (acc.finish(), stopped)
+}
+
+/// The tool call being streamed, for [`Waiting::ToolCall`].
+#[derive(Default)]
+struct Preparing {
+    index: Option<usize>,
+    name: String,
+    bytes: usize,
+}
+
+impl Preparing {
+    /// Tells `ui` about a tool call's start or more of its arguments.
+    fn see(&mut self, event: &StreamEvent, ui: &mut dyn Ui) {
+        match event {
+            StreamEvent::ToolCallStart { index, name, .. } => {
+                self.index = Some(*index);
+                self.name.clone_from(name);
+                self.bytes = 0;
+            }
+            StreamEvent::ToolCallArgumentsDelta { index, fragment } => {
+                if self.index != Some(*index) {
+                    return;
+                }
+                self.bytes = self.bytes.saturating_add(fragment.len());
+            }
+            _ => return,
+        }
+        ui.waiting(Waiting::ToolCall {
+            name: &self.name,
+            bytes: self.bytes,
+        });
+    }
+}
+
+/// Everything of an answer a provider bills as output: its text and its tool calls.
+fn received_text(turn: &AssistantTurn) -> String {
+    let mut s = turn.text.clone();
+    for c in &turn.tool_calls {
+        s.push_str(&c.name);
+        s.push_str(&c.arguments);
+    }
+    s
 }
 
 /// Warns when an answer was cut, filtered, or empty.

@@ -35,6 +35,9 @@ pub struct ChatArgs {
     /// Print the answer as the model wrote it, without rendering markdown on a terminal
     #[arg(long)]
     pub raw: bool,
+    /// Show the model's reasoning whole (dimmed, on stderr) instead of folded into one line
+    #[arg(long)]
+    pub show_thinking: bool,
     /// Grant a capability for this session without asking: fs.read (FS_READ) or fs.write (FS_WRITE); repeatable
     #[arg(long = "allow", value_name = "TOOL")]
     pub allow: Vec<String>,
@@ -180,16 +183,19 @@ fn chat(args: &ChatArgs, config: &Config, screen: &Screen) -> Step<ExitCode> {
             let end = rt.block_on(session.run_turn(&p, &mut ui, &mut interrupt));
             report_end(&end, &mut ui)
         }
-        None => repl(
-            &rt,
-            &mut session,
-            screen,
-            &mut ui,
-            &mut interrupt,
-            self_model.greeting.as_deref(),
-            &super::fs_cmd::FsEnv::from_config(config),
-            saving.as_ref(),
-        ),
+        None => {
+            ui.set_review_hint(terminal::ReviewHint::Repl);
+            repl(
+                &rt,
+                &mut session,
+                screen,
+                &mut ui,
+                &mut interrupt,
+                self_model.greeting.as_deref(),
+                &super::fs_cmd::FsEnv::from_config(config),
+                saving.as_ref(),
+            )
+        }
     })
 }
 
@@ -354,6 +360,7 @@ fn session_config(config: &Config, model: &str, no_stream: bool) -> SessionConfi
             tool_choice: (&config.llm.tool_choice).into(),
             parallel_tool_calls: config.llm.parallel_tool_calls,
             reasoning_effort: config.llm.reasoning_effort.clone(),
+            reasoning_summary: config.llm.reasoning_summary.clone(),
             seed: None,
         },
         max_tool_rounds: config.llm.max_tool_rounds,
@@ -400,11 +407,12 @@ fn answer_ui(args: &ChatArgs, screen: &Screen) -> TerminalUi {
     let env = palette::ColorEnv::from_process();
     // TERM=dumb cannot move the cursor for the live preview: plain even with --color always.
     let color = palette::use_color(palette::choice(), env, true) && !env.term_dumb;
-    if !args.raw && screen.stdout_is_terminal() && color {
+    let ui = if !args.raw && screen.stdout_is_terminal() && color {
         TerminalUi::with_markdown(screen.clone(), RenderOptions::for_terminal())
     } else {
         TerminalUi::new(screen.clone())
-    }
+    };
+    ui.show_thinking(args.show_thinking)
 }
 
 /// The audit settings of the configuration.

@@ -4,7 +4,9 @@
 //! module speaks goshi's vocabulary about it.
 
 use std::sync::Arc;
+use std::time::Instant;
 
+use super::terminal::status::Retry;
 use super::terminal::Screen;
 use crate::llm::{Advice, LlmError, Notice, Notifier};
 use crate::text::redact::mask_credentials;
@@ -190,10 +192,30 @@ pub fn notice_text(notice: &Notice) -> String {
     }
 }
 
-/// The CLI's notifier: each notice as a `goshi: ...` line on `screen`'s stderr.
+/// The CLI's notifier: each notice as a `goshi: ...` line on `screen`'s stderr; a retry
+/// counts down on the status line instead, when one is up.
 pub fn notifier(screen: &Screen) -> Notifier {
     let screen = screen.clone();
-    Arc::new(move |n: &Notice| screen.notice(&notice_text(n)))
+    Arc::new(move |n: &Notice| {
+        if let Notice::Retrying {
+            why,
+            wait,
+            attempt,
+            max,
+        } = n
+        {
+            let retry = Retry {
+                why: why.clone(),
+                at: Instant::now() + *wait,
+                attempt: *attempt,
+                max: *max,
+            };
+            if screen.status_retry(retry) {
+                return;
+            }
+        }
+        screen.notice(&notice_text(n))
+    })
 }
 
 #[cfg(test)]

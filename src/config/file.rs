@@ -73,6 +73,8 @@ pub struct FileLlm {
     pub parallel_tool_calls: Option<bool>,
     /// `llm.reasoning_effort`
     pub reasoning_effort: Option<String>,
+    /// `llm.reasoning_summary`
+    pub reasoning_summary: Option<String>,
     /// `llm.max_tool_rounds`
     pub max_tool_rounds: Option<i64>,
     /// `llm.max_identical_tool_calls`

@@ -119,6 +119,8 @@ pub struct LlmConfig {
     pub parallel_tool_calls: Option<bool>,
     /// Reasoning effort for reasoning models.
     pub reasoning_effort: Option<String>,
+    /// The reasoning summary to ask OpenAI's Responses API for (auto, concise, detailed).
+    pub reasoning_summary: Option<String>,
     /// Model rounds per user turn before the chat loop stops.
     pub max_tool_rounds: u32,
     /// Calls of one tool with identical arguments that may run in one turn.

@@ -67,6 +67,7 @@ fn resolve_llm(l: FileLlm, ov: &Overrides, env: &EnvVars) -> Result<LlmConfig, C
         Some(t) => ToolChoice::parse(&t).map_err(|msg| bad("llm.tool_choice", msg))?,
     };
     let reasoning_effort = resolve_reasoning_effort(l.reasoning_effort)?;
+    let reasoning_summary = resolve_reasoning_summary(l.reasoning_summary)?;
     let openai = resolve_openai(l.openai, ov, env)?;
     let local = resolve_local(l.local, ov, env)?;
     Ok(LlmConfig {
@@ -84,6 +85,7 @@ fn resolve_llm(l: FileLlm, ov: &Overrides, env: &EnvVars) -> Result<LlmConfig, C
         tool_choice,
         parallel_tool_calls: l.parallel_tool_calls,
         reasoning_effort,
+        reasoning_summary,
         max_tool_rounds,
         max_identical_tool_calls,
         max_response_bytes,
@@ -163,6 +165,19 @@ fn resolve_reasoning_effort(v: Option<String>) -> Result<Option<String>, ConfigE
     match v {
         Some(e) if !ALLOWED.contains(&e.as_str()) => Err(bad(
             "llm.reasoning_effort",
+            format!("unknown value {e:?}; allowed: {}", ALLOWED.join(", ")),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// `llm.reasoning_summary`: the values OpenAI's `Reasoning.summary` takes (its OpenAPI
+/// description, checked 2026-11-30).
+fn resolve_reasoning_summary(v: Option<String>) -> Result<Option<String>, ConfigError> {
+    const ALLOWED: [&str; 3] = ["auto", "concise", "detailed"];
+    match v {
+        Some(e) if !ALLOWED.contains(&e.as_str()) => Err(bad(
+            "llm.reasoning_summary",
             format!("unknown value {e:?}; allowed: {}", ALLOWED.join(", ")),
         )),
         other => Ok(other),

@@ -60,6 +60,11 @@ fn invalid_values_name_the_key_and_range() {
     assert_eq!(err.key, "llm.model");
     let err = from_yaml("llm: {reasoning_effort: extreme}", &o, &e).unwrap_err();
     assert!(err.message.contains("xhigh"));
+    let err = from_yaml("llm: {reasoning_summary: brief}", &o, &e).unwrap_err();
+    assert_eq!(err.key, "llm.reasoning_summary");
+    assert!(err.message.contains("auto, concise, detailed"), "{err}");
+    let ok = from_yaml("llm: {reasoning_summary: concise}", &o, &e).unwrap();
+    assert_eq!(ok.llm.reasoning_summary.as_deref(), Some("concise"));
     assert!(from_yaml("llm: {tempreature: 1}", &o, &e).is_err());
     let err = from_yaml("llm: {tool_choice: 'fs read'}", &o, &e).unwrap_err();
     assert_eq!(err.key, "llm.tool_choice");

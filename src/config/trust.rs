@@ -11,6 +11,8 @@
 //! - move, prune, un-redact or reshape the audit trail: every `audit.*` key;
 //! - set prices or spending caps: the whole `cost:` section (it could lift the user's caps
 //!   or price a paid model at zero);
+//! - decide whether conversations are kept: `sessions.save` (it could turn saving back on
+//!   for a user who turned it off);
 //! - point the tools outside the repository (`behavior.repo_root`, checked in [`super::load`]).
 //!
 //! For those keys the user's own config (`~/.config/goshi/goshi.yaml`) still applies, so
@@ -53,6 +55,12 @@ pub fn restrict(file: &mut FileConfig, user: Option<FileConfig>) -> Vec<&'static
         &mut ignored,
     );
     take(&mut file.cost, user.cost, "cost", &mut ignored);
+    take(
+        &mut file.sessions.save,
+        user.sessions.save,
+        "sessions.save",
+        &mut ignored,
+    );
     ignored
 }
 
@@ -115,8 +123,8 @@ pub fn warning(ignored: &[&str]) -> Option<String> {
     (!ignored.is_empty()).then(|| {
         format!(
             "ignoring {} from ./goshi.yaml: a repository's own config cannot choose where goshi \
-             connects, grant permissions, change the audit trail or set prices and spending \
-             caps; to trust these settings, put them in your user config \
+             connects, grant permissions, change the audit trail, set prices and spending \
+             caps or decide whether conversations are saved; to trust these settings, put them in your user config \
              (~/.config/goshi/goshi.yaml) or pass --config goshi.yaml",
             ignored.join(", ")
         )
@@ -138,10 +146,12 @@ mod tests {
              organization: o, project: p, api: chat}, local: {url: 'http://evil', port: 1}}\n\
              safety: {auto_confirm_permissions: true, auto_backup_on_write: false}\n\
              audit: {dir: ../x, redact: false, max_sessions: 1, retention_days: 1, \
-             tool_arguments_style: none}",
+             tool_arguments_style: none}\n\
+             sessions: {save: true}",
         );
         let ignored = restrict(&mut f, None);
-        assert_eq!(ignored.len(), 13, "{ignored:?}");
+        assert_eq!(ignored.len(), 14, "{ignored:?}");
+        assert!(f.sessions.save.is_none());
         assert!(f.llm.provider.is_none() && f.llm.openai.base_url.is_none());
         assert!(f.llm.local.url.is_none() && f.llm.local.port.is_none());
         assert!(f.audit.dir.is_none() && f.audit.redact.is_none());
@@ -160,12 +170,16 @@ mod tests {
     #[test]
     fn the_user_config_fills_the_trusted_keys() {
         let mut f = parse("llm: {openai: {base_url: 'http://evil/v1'}}");
-        let user = parse("llm: {provider: openai, openai: {base_url: 'http://mine/v1'}}\naudit: {max_sessions: 5}");
+        let user = parse(
+            "llm: {provider: openai, openai: {base_url: 'http://mine/v1'}}\n\
+             audit: {max_sessions: 5}\nsessions: {save: false}",
+        );
         let ignored = restrict(&mut f, Some(user));
         assert_eq!(ignored, ["llm.openai.base_url"]);
         assert_eq!(f.llm.openai.base_url.as_deref(), Some("http://mine/v1"));
         assert_eq!(f.llm.provider.as_deref(), Some("openai"));
         assert_eq!(f.audit.max_sessions, Some(5));
+        assert_eq!(f.sessions.save, Some(false));
         assert!(warning(&[]).is_none());
     }
 }

@@ -11,7 +11,7 @@
 //! recorded examples the estimate is 1.1x to 7x the true count, never below it (see the
 //! corpus test); for a budget check an over-estimate only means refusing a little early.
 
-use crate::llm::{ChatRequest, Message};
+use crate::llm::{ChatRequest, Message, Usage};
 
 /// Tokens every request is charged before its messages.
 pub const PER_REQUEST: u64 = 80;
@@ -63,6 +63,25 @@ fn message_fifths(m: &Message) -> u64 {
                 content,
             } => fifths(tool_call_id) + fifths(name) + fifths(content),
         }
+}
+
+/// The estimated tokens of answer text `s` that arrived without a usage report (the same
+/// over-count as for prompts).
+pub fn text_tokens(s: &str) -> u64 {
+    fifths(s).div_ceil(5)
+}
+
+/// The estimated usage of `req` answered with `received` (text and tool calls) when the
+/// server reported none.
+pub fn usage(req: &ChatRequest, received: &str) -> Usage {
+    let input = prompt_tokens(req);
+    let output = text_tokens(received);
+    Usage {
+        prompt_tokens: input,
+        completion_tokens: output,
+        total_tokens: input.saturating_add(output),
+        ..Usage::ZERO
+    }
 }
 
 /// The estimated prompt tokens of `req`: never below the true count on the corpus of

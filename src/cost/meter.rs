@@ -242,6 +242,28 @@ impl Meter {
         })
     }
 
+    /// Prices an answer whose server reported no usage (a stream cut short, Ctrl-C, a server
+    /// that never reports it) at goshi's over-count `estimated` ([`estimate::usage`]).
+    /// Providers bill what they generated, so an answer that arrived is never free, and a cap
+    /// cannot be slipped past by answers without a usage report. The line and the audit record
+    /// say the figure is an estimate.
+    pub fn after_estimated(
+        &mut self,
+        pass: Pass,
+        model: &str,
+        estimated: &Usage,
+    ) -> Option<Charge> {
+        if self.local {
+            return self.after(pass, model, None);
+        }
+        let mut charge = self.after(pass, model, Some(estimated))?;
+        charge
+            .line
+            .push_str(" (estimated: the server reported no token usage)");
+        charge.audit["estimated"] = json!(true);
+        Some(charge)
+    }
+
     /// Writes the spend to the ledger; returns today's total and any warnings.
     fn record(
         &mut self,

@@ -32,6 +32,37 @@ fn usage(prompt: u64, completion: u64) -> Usage {
 }
 
 #[test]
+fn an_answer_without_usage_is_charged_at_goshi_s_estimate_and_says_so() {
+    let mut m = Meter::new("OpenAI", false, settings(None, None, None), None, "s");
+    let r = req("gpt-4o", 100);
+    let pass = m.before(&r).unwrap();
+    let c = m
+        .after_estimated(pass, "gpt-4o", &estimate::usage(&r, &"word ".repeat(100)))
+        .unwrap();
+    assert!(c.line.starts_with("OpenAI cost: $"), "{}", c.line);
+    assert!(c
+        .line
+        .ends_with("(estimated: the server reported no token usage)"));
+    assert_eq!(c.audit["estimated"], true);
+    assert!(
+        m.session_total() > Micros(0),
+        "an answer that arrived is never free"
+    );
+    let spend = &m.by_model()["gpt-4o"];
+    assert_eq!(
+        spend.tokens.output,
+        estimate::text_tokens(&"word ".repeat(100))
+    );
+    assert!(spend.tokens.input >= estimate::prompt_tokens(&r));
+    // Local servers cost nothing, estimated or not.
+    let mut local = Meter::new("Ollama", true, settings(None, None, None), None, "s");
+    let pass = local.before(&r).unwrap();
+    assert!(local
+        .after_estimated(pass, "m", &estimate::usage(&r, "text"))
+        .is_none());
+}
+
+#[test]
 fn local_servers_say_local_and_are_never_refused() {
     let mut m = Meter::new("Ollama", true, settings(Some(1), Some(1), None), None, "s");
     let pass = m.before(&req("llama3.1:8b", 4096)).unwrap();

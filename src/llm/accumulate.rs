@@ -58,6 +58,8 @@ impl Accumulator {
     pub fn push(&mut self, event: &StreamEvent) {
         match event {
             StreamEvent::TextDelta(t) => self.text.push_str(t),
+            // Reasoning is shown, never kept: it is not the assistant's words.
+            StreamEvent::ReasoningDelta(_) => {}
             StreamEvent::ToolCallStart { index, id, name } => {
                 let call = self.calls.entry(*index).or_default();
                 call.id.clone_from(id);

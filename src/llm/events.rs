@@ -86,6 +86,10 @@ impl FinishReason {
 pub enum StreamEvent {
     /// A piece of answer text, to show as it arrives.
     TextDelta(String),
+    /// A piece of the model's reasoning (Ollama's `thinking`, a Responses API reasoning
+    /// summary, a compatible server's `reasoning_content`). It is not part of the answer:
+    /// show it apart, and never send it back as the assistant's words.
+    ReasoningDelta(String),
     /// A tool call begins.
     ToolCallStart {
         /// Its position among this answer's calls.

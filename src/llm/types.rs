@@ -231,6 +231,9 @@ pub struct RequestOptions {
     pub parallel_tool_calls: Option<bool>,
     /// Reasoning effort for reasoning models (sent only when set).
     pub reasoning_effort: Option<String>,
+    /// The reasoning summary to ask for: `auto`, `concise` or `detailed` (Responses API
+    /// only; sent only when set). Its text streams as [`crate::llm::StreamEvent::ReasoningDelta`].
+    pub reasoning_summary: Option<String>,
     /// Seed for reproducible sampling (sent only when set).
     pub seed: Option<u64>,
 }

@@ -79,6 +79,9 @@ pub enum Answer {
     Always,
     /// Do not allow it.
     No,
+    /// Do not allow it, and stop the whole turn (Ctrl-C at the prompt): no further tool
+    /// calls or model rounds.
+    Cancel,
 }
 
 /// Asks the user whether a capability may be used (the CLI's is
@@ -120,8 +123,11 @@ pub struct Decision {
     /// Whether the call may go ahead.
     pub granted: bool,
     /// Why, for the audit log: "allowed by --allow", "yes once", "always this session",
-    /// "auto_confirm_permissions", "denied by user" or "not a terminal".
+    /// "auto_confirm_permissions", "denied by user", "turn cancelled by user" or
+    /// "not a terminal".
     pub how: &'static str,
+    /// The user cancelled the whole turn at the prompt (never set when `granted`).
+    pub cancelled: bool,
 }
 
 impl Decision {
@@ -129,6 +135,7 @@ impl Decision {
         Decision {
             granted: true,
             how: grant.how(),
+            cancelled: false,
         }
     }
 
@@ -136,6 +143,15 @@ impl Decision {
         Decision {
             granted: false,
             how,
+            cancelled: false,
+        }
+    }
+
+    fn cancelled() -> Self {
+        Decision {
+            granted: false,
+            how: "turn cancelled by user",
+            cancelled: true,
         }
     }
 }
@@ -198,6 +214,7 @@ impl Permissions {
                 Decision::granted(Grant::Always)
             }
             Answer::No => Decision::denied("denied by user"),
+            Answer::Cancel => Decision::cancelled(),
         }
     }
 
@@ -260,7 +277,8 @@ mod tests {
             d,
             Decision {
                 granted: true,
-                how: "yes once"
+                how: "yes once",
+                cancelled: false,
             }
         );
         assert!(perms.check(Capability::FsRead, "fs.read", "x").granted);
@@ -302,10 +320,24 @@ mod tests {
             perms.check(Capability::FsWrite, "fs.write", "a"),
             Decision {
                 granted: false,
-                how: "denied by user"
+                how: "denied by user",
+                cancelled: false,
             }
         );
         assert!(perms.check(Capability::FsWrite, "fs.write", "a").granted);
+        assert_eq!(asked.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn cancel_denies_and_says_the_turn_is_cancelled() {
+        let (p, asked) = scripted(&[Answer::Cancel, Answer::Once]);
+        let mut perms = Permissions::new(vec![], false, Some(p));
+        let d = perms.check(Capability::FsRead, "fs.read", "a");
+        assert!(!d.granted && d.cancelled, "{d:?}");
+        assert_eq!(d.how, "turn cancelled by user");
+        // Nothing is remembered: the next turn asks again.
+        let d = perms.check(Capability::FsRead, "fs.read", "a");
+        assert!(d.granted && !d.cancelled);
         assert_eq!(asked.lock().unwrap().len(), 2);
     }
 
@@ -344,7 +376,8 @@ mod tests {
             d,
             Decision {
                 granted: true,
-                how: "auto_confirm_permissions"
+                how: "auto_confirm_permissions",
+                cancelled: false,
             }
         );
     }

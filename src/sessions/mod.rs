@@ -251,7 +251,8 @@ impl Store {
         Ok(self.list()?.into_iter().find(|s| s.repo == repo))
     }
 
-    /// Gives the conversation `id` the name `name` (its file is renamed).
+    /// Gives the conversation `id` the name `name`: its file is written anew under the name
+    /// (atomically, with the name in its meta line too), then the old one is removed.
     pub fn rename(&self, id: &str, name: &str) -> Result<(), SessionError> {
         if !valid_name(name) {
             return Err(SessionError::BadName(name.to_string()));
@@ -260,7 +261,22 @@ impl Store {
         if to.exists() {
             return Err(SessionError::Exists(name.to_string()));
         }
-        fs::rename(&from, &to).map_err(io_err("could not rename", &from))
+        let text = match fs::read_to_string(&from) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(SessionError::NotFound(id.to_string()))
+            }
+            Err(e) => return Err(io_err("could not read", &from)(e)),
+        };
+        let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+        let mut meta: Meta =
+            serde_json::from_str(first).map_err(|_| SessionError::Corrupt(from.clone()))?;
+        meta.name = Some(name.to_string());
+        let mut renamed = json_line(&meta);
+        renamed.push_str(rest);
+        crate::persist::atomic::write_atomic(&to, renamed.as_bytes(), None)
+            .map_err(io_err("could not write", &to))?;
+        fs::remove_file(&from).map_err(io_err("could not remove", &from))
     }
 }
 

@@ -100,7 +100,13 @@ fn a_conversation_can_be_renamed_before_and_after_its_first_message() {
     let old = late.id().to_string();
     late.rename(&store, "late").unwrap();
     late.record(&Message::user("z"), "m").unwrap();
-    assert_eq!(store.load("late").unwrap().messages.len(), 2);
+    let renamed = store.load("late").unwrap();
+    assert_eq!(renamed.messages.len(), 2);
+    assert_eq!(
+        renamed.meta.name.as_deref(),
+        Some("late"),
+        "the stored name too"
+    );
     assert!(matches!(store.load(&old), Err(SessionError::NotFound(_))));
     store.remove("late").unwrap();
     assert!(matches!(

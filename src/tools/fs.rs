@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use cap_std::fs::{Dir, DirEntry};
 
-use super::{ToolContext, ToolOutput};
+use super::{ProposalNote, ToolContext, ToolOutput};
 use crate::safety::beneath;
 use crate::safety::path_guard::{PathGuard, Resolved};
 use crate::safety::{proposals, ToolError};
@@ -369,7 +369,7 @@ pub(crate) fn run_list(args: ListArgs, ctx: &ToolContext) -> Result<ToolOutput, 
     Ok(ToolOutput {
         content: listing.render(),
         summary,
-        proposal_id: None,
+        proposal: None,
     })
 }
 
@@ -384,7 +384,7 @@ pub(crate) fn run_read(args: ReadArgs, ctx: &ToolContext) -> Result<ToolOutput, 
     Ok(ToolOutput {
         content: file.render(),
         summary,
-        proposal_id: None,
+        proposal: None,
     })
 }
 
@@ -399,6 +399,7 @@ pub(crate) fn run_write(args: WriteArgs, ctx: &ToolContext) -> Result<ToolOutput
         id = p.id,
         path = p.path,
     );
+    let (added, removed) = ProposalNote::count_lines(&created.diff);
     let (diff, cut) = cap_bytes(&created.diff, DIFF_CAP);
     if diff.is_empty() {
         content.push_str("(no changes: the proposed content is identical to the current file)\n");
@@ -416,7 +417,13 @@ pub(crate) fn run_write(args: WriteArgs, ctx: &ToolContext) -> Result<ToolOutput
     Ok(ToolOutput {
         content,
         summary: format!("proposal {} for {}", p.short_id(), one_line(&p.path, 80)),
-        proposal_id: Some(p.id.clone()),
+        proposal: Some(ProposalNote {
+            id: p.id.clone(),
+            short_id: p.short_id().to_string(),
+            path: p.path.clone(),
+            added,
+            removed,
+        }),
     })
 }
 

@@ -39,6 +39,41 @@ pub struct ToolOutput {
     pub content: String,
     /// A short line for a status display, e.g. `README.md (1.2 KiB)`.
     pub summary: String,
-    /// The id of the proposal the call stored, if any (`fs.write`).
-    pub proposal_id: Option<String>,
+    /// The proposal the call stored, if any (`fs.write`).
+    pub proposal: Option<ProposalNote>,
+}
+
+/// A proposal a tool call stored, as a status line names it:
+/// `proposal 8c16e2… notes.txt (+12 -0)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalNote {
+    /// The full id.
+    pub id: String,
+    /// The short id commands accept.
+    pub short_id: String,
+    /// The target file, relative to the repository root.
+    pub path: String,
+    /// Lines the proposal adds.
+    pub added: usize,
+    /// Lines the proposal removes.
+    pub removed: usize,
+}
+
+impl ProposalNote {
+    /// Counts the added and removed lines of a unified `diff` (its `---`/`+++` header, before
+    /// the first `@@`, is not counted).
+    pub fn count_lines(diff: &str) -> (usize, usize) {
+        let mut in_hunks = false;
+        let (mut added, mut removed) = (0, 0);
+        for line in diff.lines() {
+            if line.starts_with("@@") {
+                in_hunks = true;
+            } else if in_hunks && line.starts_with('+') {
+                added += 1;
+            } else if in_hunks && line.starts_with('-') {
+                removed += 1;
+            }
+        }
+        (added, removed)
+    }
 }

@@ -155,7 +155,7 @@ fn runs_tools_with_summaries() {
     let out = reg.run("fs.read", r#"{"path":"README.md"}"#, &ctx).unwrap();
     assert_eq!(out.content, "hello\n");
     assert_eq!(out.summary, "README.md (6 B)");
-    assert_eq!(out.proposal_id, None);
+    assert_eq!(out.proposal, None);
 
     let out = reg.run("fs.list", r#"{"path":"."}"#, &ctx).unwrap();
     assert!(out.content.contains("README.md"), "{}", out.content);
@@ -168,8 +168,12 @@ fn runs_tools_with_summaries() {
             &ctx,
         )
         .unwrap();
-    let id = out.proposal_id.clone().unwrap();
+    let note = out.proposal.clone().unwrap();
+    let id = note.id.clone();
     assert_eq!(id.len(), 64);
+    assert!(id.starts_with(&note.short_id), "{note:?}");
+    assert_eq!(note.path, "README.md");
+    assert_eq!((note.added, note.removed), (1, 1), "{note:?}");
     assert!(out
         .content
         .contains(&format!("goshi fs apply {id} --yes --dry-run=false")));

@@ -579,18 +579,20 @@ fn tool_calls_of_a_broken_answer_are_not_run() {
         assert!(chat.proposal_files().is_empty(), "{b:?}");
         assert_eq!(chat.requests().len(), 1, "{b:?}");
         let events = chat.audit_events();
+        // What arrived is recorded (at an estimate: no usage came) before the error.
         assert_eq!(
             types(&events),
-            ["session_start", "llm_request", "llm_error"],
+            ["session_start", "llm_request", "llm_response", "llm_error"],
             "{b:?}"
         );
+        assert_eq!(events[2]["detail"]["tokens_estimated"], true, "{b:?}");
         assert!(
-            events[2]["outcome"]
+            events[3]["outcome"]
                 .as_str()
                 .unwrap()
                 .starts_with("stream interrupted"),
             "{b:?}: {}",
-            events[2]
+            events[3]
         );
     }
 }

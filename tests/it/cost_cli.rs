@@ -409,3 +409,40 @@ fn a_repository_config_cannot_lift_the_users_caps() {
     assert!(run.stderr.contains("cost from ./goshi.yaml"), "{run}");
     assert!(chat.server.requests_to("/v1/chat/completions").is_empty());
 }
+
+#[test]
+fn an_answer_cut_off_before_its_usage_report_is_charged_at_an_estimate_and_counts_toward_the_cap() {
+    let chat = Chat::new(Backend::OpenAi);
+    // A cap far above the estimate: the first answer fits, and is counted.
+    user_config(&chat, &priced(", daily_max_usd: 5"));
+    let b = Backend::OpenAi;
+    chat.push(
+        b.unfinished_text_reply(&["a partial answer that the server ", "cut off"])
+            .disconnect(),
+    );
+    let run = chat.chat(&["hi"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("OpenAI cost: $"))
+        .unwrap_or_else(|| panic!("no cost line: {run}"));
+    assert!(
+        line.ends_with("(estimated: the server reported no token usage)"),
+        "{line}"
+    );
+    let ev = cost_events(&chat);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert_eq!(ev[0]["detail"]["cost"]["estimated"], true);
+    assert_eq!(ev[0]["detail"]["tokens_estimated"], true);
+    assert!(ev[0]["detail"]["cost"]["usd_micros"].as_u64().unwrap() > 0);
+    // It is in the ledger: `goshi cost` counts it.
+    let report = chat.run(chat.goshi(&["cost", "--format", "json"]));
+    assert_eq!(report.code, Some(0), "{report}");
+    let v: Value = serde_json::from_str(&report.stdout).unwrap();
+    assert_eq!(v["total"]["responses"], 1, "{v}");
+    assert_eq!(
+        v["total"]["usd_micros"], ev[0]["detail"]["cost"]["usd_micros"],
+        "{v}"
+    );
+}

@@ -51,3 +51,4 @@ mod retry_cli;
 mod scripting_cli;
 mod sessions_cli;
 mod shell_cli;
+mod status_cli;

@@ -475,6 +475,44 @@ async fn refused_parameters_and_retries_use_the_shared_rules() {
     assert!(notes.contains("HTTP 503"), "{notes}");
 }
 
+#[tokio::test]
+async fn a_refused_reasoning_summary_is_dropped_and_the_summary_streams_as_reasoning() {
+    let f = fixture();
+    let b = backend(&f.server, OpenAiApi::Responses, f.cache.path(), &f.notes, 1);
+    // What OpenAI answers an organization that may not have summaries (the param names the
+    // nested field).
+    let refusal = json!({"error": {
+        "message": "Your organization must be verified to generate reasoning summaries.",
+        "type": "invalid_request_error", "param": "reasoning.summary",
+        "code": "unsupported_value"}});
+    f.reply(RESPONSES, Reply::json(400, refusal));
+    let mut events = vec![json!({"type": "response.reasoning_summary_text.delta",
+        "item_id": "rs_1", "output_index": 0, "summary_index": 0, "delta": "Thinking."})];
+    events.extend(text_turn("fine"));
+    f.reply(RESPONSES, stream_reply(&events));
+    let mut req = hello();
+    req.options.reasoning_summary = Some("auto".into());
+    let got = collect(&b, &req).await;
+    assert_eq!(text_of(&got), "fine");
+    assert!(
+        got.iter()
+            .any(|e| matches!(e, Ok(StreamEvent::ReasoningDelta(t)) if t == "Thinking.")),
+        "{got:?}"
+    );
+    let sent = f.server.requests_to(RESPONSES);
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        sent[0].json()["reasoning"],
+        json!({"effort": "medium", "summary": "auto"})
+    );
+    assert_eq!(sent[1].json()["reasoning"], json!({"effort": "medium"}));
+    assert!(
+        f.notes().join("\n").contains("reasoning_summary"),
+        "{:?}",
+        f.notes()
+    );
+}
+
 fn switch_refusal() -> Reply {
     Reply::json(
         400,

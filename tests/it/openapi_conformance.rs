@@ -40,6 +40,7 @@ fn all_options(choice: ToolChoice) -> RequestOptions {
         tool_choice: choice,
         parallel_tool_calls: Some(true),
         reasoning_effort: Some("low".into()),
+        reasoning_summary: Some("auto".into()),
         seed: Some(42),
     }
 }

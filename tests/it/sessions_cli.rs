@@ -130,12 +130,23 @@ fn no_save_saves_nothing_and_continue_without_a_conversation_sends_nothing() {
 }
 
 #[test]
-fn sessions_save_false_in_the_config_turns_saving_off() {
+fn sessions_save_false_in_the_user_config_turns_saving_off_and_a_repository_cannot_undo_it() {
     let b = Backend::OpenAi;
     let chat = Chat::new(b);
-    chat.config("sessions:\n  save: false\n");
+    chat.user_config("sessions:\n  save: false\n");
     chat.push(b.text_reply(&["Hi."], (3, 1)));
     assert_eq!(chat.chat(&["hello"]).code, Some(0));
+    assert!(sessions_json(&chat).is_empty());
+    // A cloned repository's own goshi.yaml cannot turn saving back on.
+    chat.config("sessions:\n  save: true\n");
+    chat.push(b.text_reply(&["Hi."], (3, 1)));
+    let run = chat.chat(&["hello"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ignoring sessions.save"),
+        "{}",
+        run.stderr
+    );
     assert!(sessions_json(&chat).is_empty());
 }
 

@@ -50,6 +50,8 @@ pub fn warm_up() {
 pub struct CodeLines {
     inner: Option<(HighlightLines<'static>, &'static Assets)>,
     truecolor: bool,
+    /// The line with its newline, as syntect wants it (a buffer kept between lines).
+    src: String,
 }
 
 impl CodeLines {
@@ -63,7 +65,11 @@ impl CodeLines {
                 .or_else(|| a.syntaxes.find_syntax_by_extension(lang))?;
             Some((HighlightLines::new(syntax, &a.theme), a))
         });
-        CodeLines { inner, truecolor }
+        CodeLines {
+            inner,
+            truecolor,
+            src: String::new(),
+        }
     }
 
     /// Appends `line` (ending in `\n`, or the last line without one) highlighted to `out`,
@@ -77,26 +83,23 @@ impl CodeLines {
             return;
         };
         // syntect's newline syntaxes want the line with its newline.
-        let mut src = String::with_capacity(body.len() + 1);
+        let src = &mut self.src;
+        src.clear();
         src.push_str(body);
         src.push('\n');
         let plain_fg = assets.theme.settings.foreground;
-        match hl.highlight_line(&src, &assets.syntaxes) {
+        match hl.highlight_line(src, &assets.syntaxes) {
             Ok(ranges) => {
                 for (style, piece) in ranges {
                     let piece = piece.strip_suffix('\n').unwrap_or(piece);
                     if piece.is_empty() {
                         continue;
                     }
-                    let sgr = sgr(style, plain_fg, self.truecolor);
-                    if sgr.is_empty() {
-                        out.push_str(&escape_text(piece));
-                    } else {
-                        out.push_str("\x1b[");
-                        out.push_str(&sgr);
-                        out.push('m');
+                    if push_sgr(out, style, plain_fg, self.truecolor) {
                         out.push_str(&escape_text(piece));
                         out.push_str("\x1b[0m");
+                    } else {
+                        out.push_str(&escape_text(piece));
                     }
                 }
             }
@@ -107,27 +110,37 @@ impl CodeLines {
     }
 }
 
-/// The SGR parameters for a highlighted piece; empty when it is plain text.
-fn sgr(style: Style, plain_fg: Option<Color>, truecolor: bool) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if style.font_style.contains(FontStyle::BOLD) {
-        parts.push("1".into());
-    }
-    if style.font_style.contains(FontStyle::ITALIC) {
-        parts.push("3".into());
-    }
-    if style.font_style.contains(FontStyle::UNDERLINE) {
-        parts.push("4".into());
+/// Appends the SGR sequence for a highlighted piece (`ESC[...m`), unless it is plain text;
+/// returns whether it did. Written in place: this runs for every piece of every code line.
+fn push_sgr(out: &mut String, style: Style, plain_fg: Option<Color>, truecolor: bool) -> bool {
+    use std::fmt::Write as _;
+    let start = out.len();
+    let sep = |out: &mut String| out.push_str(if out.len() == start { "\x1b[" } else { ";" });
+    for (flag, code) in [
+        (FontStyle::BOLD, "1"),
+        (FontStyle::ITALIC, "3"),
+        (FontStyle::UNDERLINE, "4"),
+    ] {
+        if style.font_style.contains(flag) {
+            sep(out);
+            out.push_str(code);
+        }
     }
     let c = style.foreground;
     if Some(c) != plain_fg {
-        parts.push(if truecolor {
-            format!("38;2;{};{};{}", c.r, c.g, c.b)
+        sep(out);
+        // Writing to a String cannot fail.
+        let _ = if truecolor {
+            write!(out, "38;2;{};{};{}", c.r, c.g, c.b)
         } else {
-            format!("38;5;{}", xterm256(c))
-        });
+            write!(out, "38;5;{}", xterm256(c))
+        };
     }
-    parts.join(";")
+    if out.len() == start {
+        return false;
+    }
+    out.push('m');
+    true
 }
 
 /// The nearest colour of the xterm 6x6x6 colour cube (indices 16-231).

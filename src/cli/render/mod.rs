@@ -105,6 +105,8 @@ pub struct MarkdownStream {
     partial: String,
     /// Complete lines whose blocks are not written yet.
     pending: String,
+    /// What the current line writes (a buffer kept between lines).
+    written: String,
     prev_blank: bool,
     fence: Option<Fence>,
     /// A block was written: the next one is separated by a blank line.
@@ -120,6 +122,7 @@ impl MarkdownStream {
             opts,
             partial: String::new(),
             pending: String::new(),
+            written: String::new(),
             prev_blank: false,
             fence: None,
             wrote_block: false,
@@ -135,8 +138,9 @@ impl MarkdownStream {
                 self.preview.add(piece, out);
                 continue;
             }
-            let line = std::mem::take(&mut self.partial);
-            let mut written = String::new();
+            // Both buffers are reused from line to line: no allocation per line.
+            let mut line = std::mem::take(&mut self.partial);
+            let mut written = std::mem::take(&mut self.written);
             self.line(&line, &mut written);
             if written.is_empty() {
                 if !self.pending.is_empty() {
@@ -147,6 +151,10 @@ impl MarkdownStream {
                 out.push_str(&written);
                 self.preview.add(&self.pending, out);
             }
+            line.clear();
+            written.clear();
+            self.partial = line;
+            self.written = written;
         }
     }
 

@@ -6,6 +6,8 @@
 //! in the last column moves down one row. It stops growing before it would fill the screen:
 //! rows that scrolled off the top could no longer be erased.
 
+use std::borrow::Cow;
+
 use unicode_width::UnicodeWidthChar;
 
 use super::escape_text;
@@ -45,8 +47,10 @@ impl Preview {
             return;
         }
         // A carriage return would move the cursor where the row count does not expect it.
-        let safe = escape_text(text);
-        let safe = safe.replace('\r', "");
+        let mut safe = escape_text(text);
+        if safe.contains('\r') {
+            safe = Cow::Owned(safe.replace('\r', ""));
+        }
         let (mut row, mut col) = (self.row, self.col);
         for c in safe.chars() {
             match c {

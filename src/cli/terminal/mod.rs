@@ -5,6 +5,8 @@
 //!   stderr. A status line or a live markdown renderer builds on it.
 //! - [`TerminalUi`]: the chat loop's [`crate::agent::Ui`] on a `Screen`.
 //! - [`TerminalPrompter`]: the permission prompt ([`crate::safety::permissions::Prompter`]).
+//! - [`status`]: the status line on stderr while goshi waits (model, tool call, retry,
+//!   thinking); `Screen` draws it and takes it down before any other output.
 //! - [`ctrl_c_interrupt`]: the chat loop's [`crate::agent::Interrupt`] on Ctrl-C.
 //!
 //! The layers below (`agent`, `safety`) define the traits; only this module implements them
@@ -12,11 +14,12 @@
 
 mod prompter;
 mod screen;
+pub mod status;
 mod ui;
 
 pub use prompter::{confirm, TerminalPrompter};
 pub use screen::{Captured, Screen, ScreenWriter};
-pub use ui::TerminalUi;
+pub use ui::{ReviewHint, TerminalUi};
 
 use crate::agent::Interrupt;
 

@@ -3,6 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use super::Screen;
+use crate::cli::palette::Role;
 use crate::safety::permissions::{Answer, Capability, Prompter};
 
 /// Prompts on the terminal: the question goes to stderr, the answer is read from stdin.
@@ -29,50 +30,75 @@ impl Prompter for TerminalPrompter {
         }
         let what = format!(
             "goshi wants to run {} {}",
-            sanitize(tool),
+            self.screen.err_palette().paint(Role::Tool, &sanitize(tool)),
             sanitize(args_summary)
         );
+        // The question is written by the line editor (stdout) or to stderr.
+        let palette = if self.screen.stdout_is_terminal() {
+            self.screen.out_palette()
+        } else {
+            self.screen.err_palette()
+        };
         let question = format!(
             "Allow goshi to {} ({})? [y]es once / [a]lways this session / [n]o ",
             cap.verb(),
-            cap
+            palette.paint(Role::Warn, &cap.to_string())
         );
         self.screen.before_input();
         self.screen.line(&what);
-        // Anything but y/n/a is asked again; Ctrl-C, Ctrl-D or a failed read is a no.
+        // Anything but y/n/a is asked again. Ctrl-C cancels the whole turn; Ctrl-D or a
+        // failed read is a no.
         loop {
-            let Some(line) = read_answer(&self.screen, &question) else {
-                return Answer::No;
+            let line = match read_answer(&self.screen, &question) {
+                Reply::Line(l) => l,
+                Reply::Interrupted => return Answer::Cancel,
+                Reply::Closed => return Answer::No,
             };
             if let Some(answer) = parse_answer(&line) {
                 return answer;
             }
             self.screen
-                .line("Please answer y (yes, once), a (always this session) or n (no).");
+                .line("Please answer y (yes, once), a (always this session) or n (no); Ctrl-C stops the turn.");
         }
     }
 }
 
-/// Reads one answer to `question` from the terminal; `None` on Ctrl-C, Ctrl-D or an error.
+/// What the user did at a prompt.
+enum Reply {
+    /// Typed a line (Enter).
+    Line(String),
+    /// Pressed Ctrl-C.
+    Interrupted,
+    /// Pressed Ctrl-D, or the terminal could not be read.
+    Closed,
+}
+
+/// Reads one answer to `question` from the terminal.
 ///
 /// On a terminal the line is edited in raw mode, so Ctrl-C arrives as a key instead of a
 /// signal (which the chat loop's Ctrl-C handler would otherwise swallow mid-prompt).
-fn read_answer(screen: &Screen, question: &str) -> Option<String> {
+fn read_answer(screen: &Screen, question: &str) -> Reply {
     if screen.stdout_is_terminal() {
         if let Ok(mut editor) = rustyline::DefaultEditor::new() {
-            return editor.readline(question).ok();
+            return match editor.readline(question) {
+                Ok(line) => Reply::Line(line),
+                Err(rustyline::error::ReadlineError::Interrupted) => Reply::Interrupted,
+                Err(_) => Reply::Closed,
+            };
         }
     }
     // A failed prompt write means the user cannot see the question: treat it as a no.
-    screen.err(question).ok()?;
+    if screen.err(question).is_err() {
+        return Reply::Closed;
+    }
     let mut line = String::new();
     match std::io::stdin().lock().read_line(&mut line) {
         Ok(0) | Err(_) => {
             // EOF (Ctrl-D): end the prompt line so the next output starts cleanly.
             screen.line("");
-            None
+            Reply::Closed
         }
-        Ok(_) => Some(line),
+        Ok(_) => Reply::Line(line),
     }
 }
 
@@ -83,8 +109,10 @@ pub fn confirm(screen: &Screen, question: &str) -> bool {
         return false;
     }
     screen.before_input();
-    read_answer(screen, question)
-        .is_some_and(|l| matches!(l.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    match read_answer(screen, question) {
+        Reply::Line(l) => matches!(l.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
+        Reply::Interrupted | Reply::Closed => false,
+    }
 }
 
 /// Maps a typed answer to an [`Answer`]; `None` when it is not one.

@@ -12,9 +12,14 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
 
+use super::status::{Activity, Retry, Status};
 use crate::cli::palette::{Palette, Role};
 use crate::text::sanitize;
+
+/// Moves to the start of the line and erases it (the status line's row).
+const ERASE_LINE: &[u8] = b"\r\x1b[2K";
 
 /// Which of the two output streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +55,14 @@ struct State {
     err: Sink,
     /// The last error shown (for `--format json`, which reports it on stdout too).
     last_error: Option<String>,
+    /// Whether a status line may be drawn: stderr is a terminal that understands escapes.
+    status_enabled: bool,
+    /// The status line, while goshi waits (see [`super::status`]).
+    status: Option<Status>,
+    /// The status line is on the screen now (and must be erased before anything else).
+    status_drawn: bool,
+    /// The terminal's width, for a status line that must never wrap (None: ask stderr).
+    width: Option<usize>,
 }
 
 impl State {
@@ -58,6 +71,11 @@ impl State {
     fn write(&mut self, stream: Stream, bytes: &[u8]) -> io::Result<()> {
         if bytes.is_empty() {
             return Ok(());
+        }
+        self.erase_status();
+        if stream == Stream::Out {
+            // The answer has begun: whatever goshi waited for has come.
+            self.status = None;
         }
         let sink = match stream {
             Stream::Out => &mut self.out,
@@ -69,6 +87,46 @@ impl State {
             Err(_) => sink.failed = true,
         }
         result
+    }
+
+    /// Erases the status line if it is on the screen.
+    fn erase_status(&mut self) {
+        if self.status_drawn {
+            self.status_drawn = false;
+            let _ = self
+                .err
+                .w
+                .write_all(ERASE_LINE)
+                .and_then(|()| self.err.w.flush());
+        }
+    }
+
+    /// Draws the status line (replacing the one on the screen) when it is due and the cursor
+    /// is at the start of a line on both streams, so it never splits an answer or a tool line.
+    fn draw_status(&mut self, now: Instant) {
+        let Some(status) = &self.status else {
+            return;
+        };
+        let mid_line = self.err.mid_line || (self.out.terminal && self.out.mid_line);
+        if !self.status_enabled || mid_line || !status.due(now) {
+            return;
+        }
+        let width = self.width.unwrap_or_else(|| {
+            terminal_size::terminal_size_of(io::stderr()).map_or(80, |(w, _)| usize::from(w.0))
+        });
+        let line = status.render(now, width);
+        let mut bytes = ERASE_LINE.to_vec();
+        let dim = Palette::for_stream(true);
+        bytes.extend_from_slice(dim.paint(Role::Dim, &line).as_bytes());
+        if self
+            .err
+            .w
+            .write_all(&bytes)
+            .and_then(|()| self.err.w.flush())
+            .is_ok()
+        {
+            self.status_drawn = true;
+        }
     }
 }
 
@@ -97,12 +155,18 @@ impl Screen {
             .get_or_init(|| {
                 let out_tty = io::stdout().is_terminal();
                 let err_tty = io::stderr().is_terminal();
-                Screen::with_writers(
+                let screen = Screen::with_writers(
                     Box::new(io::stdout()),
                     Box::new(io::stderr()),
                     out_tty,
                     err_tty,
-                )
+                );
+                // TERM=dumb cannot erase a line: no status line there.
+                if std::env::var_os("TERM").is_some_and(|t| t == "dumb") {
+                    screen.lock().status_enabled = false;
+                }
+                screen.lock().width = None;
+                screen
             })
             .clone()
     }
@@ -120,6 +184,10 @@ impl Screen {
                 out: Sink::new(out, out_terminal),
                 err: Sink::new(err, err_terminal),
                 last_error: None,
+                status_enabled: err_terminal,
+                status: None,
+                status_drawn: false,
+                width: Some(80),
             })),
         }
     }
@@ -133,6 +201,20 @@ impl Screen {
             false,
             false,
         );
+        (screen, captured)
+    }
+
+    /// Like [`Screen::captured`], but both streams are treated as terminals (status line on,
+    /// 80 columns).
+    #[cfg(test)]
+    pub fn captured_terminal() -> (Screen, Captured) {
+        let (screen, captured) = Screen::captured();
+        {
+            let mut s = screen.lock();
+            s.out.terminal = true;
+            s.err.terminal = true;
+            s.status_enabled = true;
+        }
         (screen, captured)
     }
 
@@ -182,6 +264,14 @@ impl Screen {
     /// Writes text to stderr as it is (e.g. a tool's status before its outcome is known).
     pub fn err(&self, text: &str) -> io::Result<()> {
         self.lock().write(Stream::Err, text.as_bytes())
+    }
+
+    /// Ends stderr's line if something was written there without a newline.
+    pub fn err_end_line(&self) {
+        let mut s = self.lock();
+        if s.err.mid_line {
+            let _ = s.write(Stream::Err, b"\n");
+        }
     }
 
     /// Writes one diagnostic line to stderr.
@@ -241,9 +331,48 @@ impl Screen {
     }
 
     /// Gets the screen ready for a line editor or a prompt that writes to the terminal
-    /// itself: ends the answer's line.
+    /// itself: takes the status line down and ends the answer's line.
     pub fn before_input(&self) {
+        self.clear_status();
         self.end_answer();
+    }
+
+    /// Puts `activity` on the status line (stderr, a terminal only; drawn by
+    /// [`Screen::tick_status`] once due). More of the same activity keeps its clock.
+    pub fn set_status(&self, activity: Activity) {
+        let now = Instant::now();
+        let mut s = self.lock();
+        match &mut s.status {
+            Some(status) => status.update(activity, now),
+            None => s.status = Some(Status::new(activity, now)),
+        }
+    }
+
+    /// Shows a retry's countdown on the status line. Returns false when no status line is up
+    /// (a pipe, or nothing is being waited for): the caller then says it in words.
+    pub fn status_retry(&self, retry: Retry) -> bool {
+        let mut s = self.lock();
+        if !s.status_enabled {
+            return false;
+        }
+        let Some(status) = s.status.as_mut() else {
+            return false;
+        };
+        status.retry(retry);
+        s.draw_status(Instant::now());
+        true
+    }
+
+    /// Redraws the status line (its clock and spinner), if one is up and due.
+    pub fn tick_status(&self) {
+        self.lock().draw_status(Instant::now());
+    }
+
+    /// Takes the status line down.
+    pub fn clear_status(&self) {
+        let mut s = self.lock();
+        s.erase_status();
+        s.status = None;
     }
 
     /// A writer to stdout through this screen, for code written against [`io::Write`].
@@ -377,6 +506,94 @@ mod tests {
         assert_eq!(c.stdout(), "a\nb1c\n");
         assert_eq!(c.stderr(), "e\n→ x … ✓\n");
         assert!(!s.stdout_is_terminal() && !s.stderr_is_terminal());
+    }
+
+    /// What a terminal shows of `s`, SGR colour sequences removed.
+    fn plain(s: &str) -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find("\x1b[") {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 2..];
+            match after.find(|c: char| c.is_ascii_alphabetic()) {
+                Some(j) if after.as_bytes()[j] == b'm' => rest = &after[j + 1..],
+                _ => {
+                    out.push_str("\x1b[");
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn the_status_line_is_drawn_on_a_terminal_and_erased_before_any_output() {
+        let (s, c) = Screen::captured_terminal();
+        s.set_status(Activity::Waiting { model: "m".into() });
+        s.tick_status();
+        assert_eq!(c.stderr(), "", "not drawn before it is due");
+        std::thread::sleep(super::super::status::FIRST_DRAW_AFTER);
+        s.tick_status();
+        let drawn = plain(&c.stderr());
+        assert!(
+            drawn.starts_with("\r\x1b[2K⠋ waiting for m · 0s") || drawn.contains("waiting for m"),
+            "{drawn:?}"
+        );
+        s.line("goshi: a notice");
+        assert!(
+            plain(&c.stderr()).ends_with("\r\x1b[2Kgoshi: a notice\n"),
+            "{:?}",
+            c.stderr()
+        );
+        // Still waiting: drawn again on the next tick, then the answer takes it down for good.
+        s.tick_status();
+        assert!(
+            plain(&c.stderr()).ends_with("waiting for m · 0s"),
+            "{:?}",
+            c.stderr()
+        );
+        s.answer("Hello");
+        assert!(c.stderr().ends_with("\r\x1b[2K"), "{:?}", c.stderr());
+        let before = c.stderr();
+        s.tick_status();
+        assert_eq!(c.stderr(), before, "no status once the answer began");
+        assert_eq!(c.stdout(), "Hello", "nothing of the status reaches stdout");
+        // A retry needs a status line to count down on.
+        assert!(!s.status_retry(Retry {
+            why: "HTTP 503".into(),
+            at: Instant::now(),
+            attempt: 1,
+            max: 2
+        }));
+    }
+
+    #[test]
+    fn the_status_line_waits_for_the_start_of_a_line_and_never_reaches_a_pipe() {
+        let (s, c) = Screen::captured_terminal();
+        s.err("→ fs.read a … ").unwrap();
+        s.set_status(Activity::Waiting { model: "m".into() });
+        assert!(s.status_retry(Retry {
+            why: "HTTP 503".into(),
+            at: Instant::now(),
+            attempt: 1,
+            max: 2
+        }));
+        assert_eq!(c.stderr(), "→ fs.read a … ", "not drawn mid-line");
+        s.clear_status();
+        let (p, pc) = Screen::captured();
+        p.set_status(Activity::Waiting { model: "m".into() });
+        std::thread::sleep(super::super::status::FIRST_DRAW_AFTER);
+        p.tick_status();
+        assert!(!p.status_retry(Retry {
+            why: "x".into(),
+            at: Instant::now(),
+            attempt: 1,
+            max: 2
+        }));
+        p.answer("a");
+        assert_eq!(pc.stderr(), "");
+        assert_eq!(pc.stdout(), "a");
     }
 
     #[test]

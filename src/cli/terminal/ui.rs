@@ -1,15 +1,44 @@
 //! [`TerminalUi`]: the chat loop's [`Ui`] on the [`Screen`].
 
+use std::time::Instant;
+
+use super::status::Activity;
 use super::Screen;
-use crate::agent::Ui;
+use crate::agent::{Ui, Waiting};
 use crate::cli::palette::Role;
 use crate::cli::render::{MarkdownStream, RenderOptions};
 use crate::text::sanitize::{self, Mode, StreamEscaper};
+use crate::text::{human_size, one_line};
+use crate::tools::ProposalNote;
+
+/// How much of the reasoning the folded status line keeps (its newest characters).
+const THOUGHT_TAIL: usize = 400;
+
+/// Where the user reviews a proposal a tool call stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewHint {
+    /// `goshi fs show ID` (a one-shot run).
+    Command,
+    /// `/show ID` (the REPL).
+    Repl,
+}
+
+/// The reasoning being streamed now.
+struct Thought {
+    since: Instant,
+    bytes: usize,
+    /// Its newest characters, for the folded status line.
+    tail: String,
+}
 
 /// The chat loop's output on the screen: answer text on stdout, everything else on stderr.
 /// Everything it shows came from the model or a server, so anything that could drive the
 /// terminal (escape sequences, C0/C1 controls) is shown escaped ([`sanitize`]), also when a
 /// sequence is split across streamed pieces.
+///
+/// While goshi waits (for the model, for a tool call being streamed, for a retry) a status line
+/// on stderr says so, on a terminal only. The model's reasoning is folded into that line, or
+/// shown whole and dimmed on stderr with [`TerminalUi::show_thinking`]; it never reaches stdout.
 pub struct TerminalUi {
     screen: Screen,
     escaper: StreamEscaper,
@@ -19,6 +48,14 @@ pub struct TerminalUi {
     markdown: Option<MarkdownStream>,
     /// What the renderer gives to write.
     rendered: String,
+    /// Show the reasoning whole (`--show-thinking`) instead of folded into the status line.
+    show_thinking: bool,
+    /// Escapes the reasoning shown whole (a sequence may be split across pieces).
+    thought_escaper: StreamEscaper,
+    thought: Option<Thought>,
+    /// A tool call is being streamed (the answer's line has been ended for the status line).
+    preparing: bool,
+    review: ReviewHint,
 }
 
 impl TerminalUi {
@@ -30,6 +67,11 @@ impl TerminalUi {
             buf: String::with_capacity(8192),
             markdown: None,
             rendered: String::new(),
+            show_thinking: false,
+            thought_escaper: StreamEscaper::new(Mode::Text),
+            thought: None,
+            preparing: false,
+            review: ReviewHint::Command,
         }
     }
 
@@ -40,6 +82,17 @@ impl TerminalUi {
             markdown: Some(MarkdownStream::new(opts)),
             ..TerminalUi::new(screen)
         }
+    }
+
+    /// Shows the model's reasoning whole (dimmed, on stderr) instead of folded to one line.
+    pub fn show_thinking(mut self, whole: bool) -> Self {
+        self.show_thinking = whole;
+        self
+    }
+
+    /// Says how the user reviews a stored proposal: `/show ID` in the REPL, else the command.
+    pub fn set_review_hint(&mut self, review: ReviewHint) {
+        self.review = review;
     }
 
     /// Writes the answer text buffered so far: rendered, or as it came.
@@ -57,10 +110,45 @@ impl TerminalUi {
         }
         self.buf.clear();
     }
+
+    /// Shows all of the answer so far and ends its line (markdown: its last block).
+    fn end_answer_line(&mut self) {
+        let rest = self.escaper.finish();
+        self.buf.push_str(&rest);
+        self.write_answer(true);
+        self.screen.end_answer();
+    }
+
+    /// Ends the reasoning being shown: its whole text's line, or the folded status line,
+    /// which leaves one dimmed line saying how long the model thought.
+    fn end_thought(&mut self) {
+        let Some(t) = self.thought.take() else {
+            return;
+        };
+        let p = self.screen.err_palette();
+        if self.show_thinking {
+            let rest = self.thought_escaper.finish();
+            let _ = self.screen.err(&p.paint(Role::Dim, &rest));
+            self.screen.err_end_line();
+        } else if self.screen.stderr_is_terminal() {
+            self.screen.clear_status();
+            let secs = t.since.elapsed().as_secs_f64();
+            self.screen.line(&p.paint(
+                Role::Dim,
+                &format!(
+                    "thought for {secs:.1}s ({}; --show-thinking shows it)",
+                    human_size(t.bytes as u64)
+                ),
+            ));
+        }
+    }
 }
 
 impl Ui for TerminalUi {
     fn text(&mut self, s: &str) {
+        if self.thought.is_some() {
+            self.end_thought();
+        }
         let safe = self.escaper.push(s);
         self.buf.push_str(&safe);
     }
@@ -72,10 +160,10 @@ impl Ui for TerminalUi {
     }
 
     fn end_answer(&mut self) {
-        let rest = self.escaper.finish();
-        self.buf.push_str(&rest);
-        self.write_answer(true);
-        self.screen.end_answer();
+        self.end_thought();
+        self.preparing = false;
+        self.screen.clear_status();
+        self.end_answer_line();
     }
 
     fn info(&mut self, line: &str) {
@@ -105,6 +193,73 @@ impl Ui for TerminalUi {
             self.screen
                 .line(&format!("{mark} {}", sanitize::line(detail)));
         }
+    }
+
+    fn waiting(&mut self, what: Waiting<'_>) {
+        let activity = match what {
+            Waiting::Model { model } => Activity::Waiting {
+                model: model.to_string(),
+            },
+            Waiting::ToolCall { name, bytes } => {
+                if !self.preparing {
+                    // The status line needs a line of its own.
+                    self.end_thought();
+                    self.end_answer_line();
+                    self.preparing = true;
+                }
+                Activity::Preparing {
+                    tool: name.to_string(),
+                    bytes,
+                }
+            }
+        };
+        self.screen.set_status(activity);
+    }
+
+    fn tick(&mut self) {
+        self.screen.tick_status();
+    }
+
+    fn thinking(&mut self, s: &str) {
+        let t = self.thought.get_or_insert_with(|| Thought {
+            since: Instant::now(),
+            bytes: 0,
+            tail: String::new(),
+        });
+        t.bytes = t.bytes.saturating_add(s.len());
+        if self.show_thinking {
+            let safe = self.thought_escaper.push(s);
+            let p = self.screen.err_palette();
+            let _ = self.screen.err(&p.paint(Role::Dim, &safe));
+            return;
+        }
+        t.tail.push_str(s);
+        if t.tail.len() > 2 * THOUGHT_TAIL {
+            let mut cut = t.tail.len() - THOUGHT_TAIL;
+            while !t.tail.is_char_boundary(cut) {
+                cut += 1;
+            }
+            t.tail.drain(..cut);
+        }
+        let tail = t.tail.clone();
+        self.screen.set_status(Activity::Thinking { tail });
+    }
+
+    fn proposal(&mut self, note: &ProposalNote) {
+        let p = self.screen.err_palette();
+        let id = sanitize::line(&note.short_id);
+        let review = match self.review {
+            ReviewHint::Repl => format!("/show {id}"),
+            ReviewHint::Command => format!("goshi fs show {id}"),
+        };
+        self.screen.line(&format!(
+            "  proposal {} {} (+{} -{}) · {}",
+            p.paint(Role::Tool, &id),
+            one_line(&note.path, 120),
+            note.added,
+            note.removed,
+            p.paint(Role::Dim, &review)
+        ));
     }
 }
 

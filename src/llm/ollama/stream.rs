@@ -16,7 +16,7 @@ use crate::llm::ndjson::NdjsonDecoder;
 use crate::llm::toolname::ToolNameMap;
 
 // Borrowed views: only text that reaches the caller is copied. Unknown fields
-// (created_at, thinking, total_duration, ...) are skipped by serde.
+// (created_at, total_duration, ...) are skipped by serde.
 #[derive(Deserialize)]
 struct Line<'a> {
     #[serde(default, borrow)]
@@ -37,6 +37,11 @@ struct Line<'a> {
 struct WireMessage<'a> {
     #[serde(default, borrow)]
     content: Option<Cow<'a, str>>,
+    /// A thinking model's reasoning, `message.thinking` of `/api/chat`; thinking-capable
+    /// models think by default when `think` is not sent (checked 2026-11-30 against
+    /// ollama.com/blog/thinking and docs.ollama.com/capabilities/thinking).
+    #[serde(default, borrow)]
+    thinking: Option<Cow<'a, str>>,
     #[serde(default)]
     tool_calls: Option<Vec<WireCall>>,
 }
@@ -99,6 +104,9 @@ impl OllamaStreamDecoder {
             return;
         }
         if let Some(m) = parsed.message {
+            if let Some(thought) = m.thinking.filter(|t| !t.is_empty()) {
+                out.push_back(Ok(StreamEvent::ReasoningDelta(thought.into_owned())));
+            }
             if let Some(text) = m.content.filter(|t| !t.is_empty()) {
                 out.push_back(Ok(StreamEvent::TextDelta(text.into_owned())));
             }

@@ -40,6 +40,11 @@ struct Choice<'a> {
 struct Delta<'a> {
     #[serde(default, borrow)]
     content: Option<Cow<'a, str>>,
+    /// Reasoning, as compatible servers stream it: `reasoning_content` (llama.cpp's
+    /// llama-server, vLLM, DeepSeek) or `reasoning` (newer vLLM). OpenAI's own Chat
+    /// Completions sends none. Checked 2026-11-30.
+    #[serde(default, borrow, alias = "reasoning")]
+    reasoning_content: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     refusal: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
@@ -193,6 +198,9 @@ impl ChatStreamDecoder {
                 continue;
             }
             if let Some(delta) = choice.delta {
+                if let Some(thought) = delta.reasoning_content.filter(|t| !t.is_empty()) {
+                    out.push_back(Ok(StreamEvent::ReasoningDelta(thought.into_owned())));
+                }
                 for text in [delta.content, delta.refusal].into_iter().flatten() {
                     if !text.is_empty() {
                         out.push_back(Ok(StreamEvent::TextDelta(text.into_owned())));

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Map, Value};
 
+use crate::llm::openai::put_sampling;
 use crate::llm::toolname::ToolNameMap;
 use crate::llm::types::{ChatRequest, Message, ToolChoice, ToolDefinition};
 
@@ -29,20 +30,20 @@ pub fn responses_body(
     // goshi keeps the conversation itself; reasoning travels back encrypted instead.
     body.insert("store".into(), json!(false));
     body.insert("include".into(), json!(["reasoning.encrypted_content"]));
-    let mut opt = |key: &str, value: Option<Value>| {
-        if let Some(v) = value {
-            if !dropped.contains(key) {
-                body.insert(key.into(), v);
-            }
-        }
-    };
-    opt("temperature", o.temperature.map(|t| json!(t)));
-    opt("frequency_penalty", o.frequency_penalty.map(|t| json!(t)));
-    opt("presence_penalty", o.presence_penalty.map(|t| json!(t)));
+    put_sampling(&mut body, dropped, o);
+    let mut reasoning = serde_json::Map::new();
     if let Some(effort) = &o.reasoning_effort {
         if !dropped.contains("reasoning_effort") {
-            body.insert("reasoning".into(), json!({ "effort": effort }));
+            reasoning.insert("effort".into(), json!(effort));
         }
+    }
+    if let Some(summary) = &o.reasoning_summary {
+        if !dropped.contains("reasoning_summary") {
+            reasoning.insert("summary".into(), json!(summary));
+        }
+    }
+    if !reasoning.is_empty() {
+        body.insert("reasoning".into(), Value::Object(reasoning));
     }
     if !req.tools.is_empty() {
         if let Some(p) = o.parallel_tool_calls {
@@ -227,5 +228,20 @@ mod tests {
         assert!(b.get("temperature").is_none());
         assert!(b.get("reasoning").is_none());
         assert!(b.get("tools").is_none() && b.get("parallel_tool_calls").is_none());
+    }
+
+    #[test]
+    fn a_reasoning_summary_is_asked_for_only_when_set_and_dropped_on_its_own() {
+        let mut req = request();
+        req.options.reasoning_summary = Some("auto".into());
+        let names = ToolNameMap::new(&req.tools);
+        let b = responses_body(&req, &names, &HashSet::new(), true);
+        assert_eq!(b["reasoning"], json!({"effort": "low", "summary": "auto"}));
+        let dropped: HashSet<String> = ["reasoning_summary".to_string()].into();
+        let b = responses_body(&req, &names, &dropped, true);
+        assert_eq!(b["reasoning"], json!({"effort": "low"}));
+        req.options.reasoning_effort = None;
+        let b = responses_body(&req, &names, &HashSet::new(), true);
+        assert_eq!(b["reasoning"], json!({"summary": "auto"}));
     }
 }

@@ -21,10 +21,11 @@ type Out = VecDeque<Result<StreamEvent, LlmError>>;
 /// Stands for "a message item" in `text_seen` when a text delta named none.
 const ANY_ITEM: &str = "*";
 
-/// The event types goshi acts on; every other one (reasoning summaries, annotations,
-/// lifecycle notices, types added later) is skipped without being parsed.
-const KNOWN: [&str; 10] = [
+/// The event types goshi acts on; every other one (annotations, lifecycle notices, types
+/// added later) is skipped without being parsed.
+const KNOWN: [&str; 11] = [
     "response.output_text.delta",
+    "response.reasoning_summary_text.delta",
     "response.refusal.delta",
     "response.output_item.added",
     "response.function_call_arguments.delta",
@@ -99,6 +100,8 @@ pub struct ResponsesStreamDecoder {
     calls: Vec<Call>,
     /// Message items (by id and by `#output_index`) whose text arrived as deltas.
     text_seen: HashSet<String>,
+    /// The reasoning summary part (item id, summary index) of the last summary delta.
+    summary_part: Option<(Option<String>, Option<u64>)>,
     ended: bool,
 }
 
@@ -111,6 +114,7 @@ impl ResponsesStreamDecoder {
             events: Vec::new(),
             calls: Vec::new(),
             text_seen: HashSet::new(),
+            summary_part: None,
             ended: false,
         }
     }
@@ -139,6 +143,10 @@ impl ResponsesStreamDecoder {
             },
         };
         if !KNOWN.contains(&kind.as_ref()) {
+            return;
+        }
+        if kind == "response.reasoning_summary_text.delta" {
+            self.summary_delta(data, out);
             return;
         }
         if kind == "error" {
@@ -195,6 +203,34 @@ impl ResponsesStreamDecoder {
             Some(_) => {}
             None => out.push_back(Err(missing("a text delta"))),
         }
+    }
+
+    /// A piece of a reasoning summary (sent when the request asks for `reasoning.summary`).
+    /// A new part of the summary starts a new paragraph. It is only shown, never kept, so a
+    /// malformed one is skipped rather than failing the answer.
+    fn summary_delta(&mut self, data: &str, out: &mut Out) {
+        let Ok(v) = serde_json::from_str::<Value>(data) else {
+            return;
+        };
+        let Some(text) = v
+            .get("delta")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+        else {
+            return;
+        };
+        let part = (
+            v.get("item_id").and_then(Value::as_str).map(str::to_string),
+            v.get("summary_index").and_then(Value::as_u64),
+        );
+        let new_part = self.summary_part.as_ref().is_some_and(|last| *last != part);
+        self.summary_part = Some(part);
+        let text = if new_part {
+            format!("\n\n{text}")
+        } else {
+            text.to_string()
+        };
+        out.push_back(Ok(StreamEvent::ReasoningDelta(text)));
     }
 
     fn find(&self, item_id: Option<&str>, output_index: Option<u64>) -> Option<usize> {

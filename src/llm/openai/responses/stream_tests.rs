@@ -45,6 +45,9 @@ fn call_turn() -> Vec<Value> {
         json!({"type":"response.created","response":{"id":"resp_1","status":"in_progress"}}),
         json!({"type":"response.output_item.done","output_index":0,"item":{"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"enc"}}),
         json!({"type":"response.reasoning_summary_text.delta","delta":{"odd":"shape"}}),
+        json!({"type":"response.reasoning_summary_text.delta","item_id":"rs_1","summary_index":0,"delta":"Reading a"}),
+        json!({"type":"response.reasoning_summary_text.delta","item_id":"rs_1","summary_index":0,"delta":" first."}),
+        json!({"type":"response.reasoning_summary_text.delta","item_id":"rs_1","summary_index":1,"delta":"Then b."}),
         json!({"type":"response.output_item.added","output_index":1,"item":{"type":"function_call","id":"fc_1","call_id":"call_a","name":"fs_read","arguments":""}}),
         json!({"type":"response.function_call_arguments.delta","item_id":"fc_1","output_index":1,"delta":"{\"path\":"}),
         json!({"type":"response.function_call_arguments.delta","output_index":1,"delta":"\"a\"}"}),
@@ -63,6 +66,9 @@ fn call_events() -> Vec<StreamEvent> {
         StreamEvent::Opaque(
             json!({"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"enc"}),
         ),
+        StreamEvent::ReasoningDelta("Reading a".into()),
+        StreamEvent::ReasoningDelta(" first.".into()),
+        StreamEvent::ReasoningDelta("\n\nThen b.".into()),
         StreamEvent::ToolCallStart {
             index: 0,
             id: "call_a".into(),

@@ -1,5 +1,6 @@
-//! The OpenAI backend: request building, the parameter fallbacks, model lifecycle
-//! warnings, and the hand-over to the stream decoder.
+//! The OpenAI backend: request building, model lifecycle warnings, and the hand-over to the
+//! stream decoder. What it does when a server refuses part of a request (a parameter, the
+//! token field, tools) is in `fallbacks.rs`.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -10,11 +11,13 @@ use futures_util::future::BoxFuture;
 use serde_json::{json, Map, Value};
 
 use super::errors::{masked, OpenAiErrors};
-use super::lifecycle::{self, Status};
+use super::lifecycle;
 use super::responses::{self, remember, ResponsesStreamDecoder};
 use super::stream::{completion_events, ChatStreamDecoder};
 use super::tools::tool_choice_json;
-use super::{shutdown, strict, MaxTokensField, OpenAiApi, OpenAiServer};
+use super::{
+    put_optional, put_sampling, shutdown, strict, MaxTokensField, OpenAiApi, OpenAiServer,
+};
 use crate::llm::advice::Advice;
 use crate::llm::backend::{decode_stream, Backend, EventStream, ToolSupport};
 use crate::llm::chat_wire::{messages_json, tools_json, Dialect};
@@ -23,6 +26,8 @@ use crate::llm::http::Transport;
 use crate::llm::notice::Notice;
 use crate::llm::toolname::ToolNameMap;
 use crate::llm::types::{ChatRequest, ToolDefinition};
+
+mod fallbacks;
 
 /// What the OpenAI backend needs to know. Its `Debug` output redacts the API key.
 #[derive(Clone)]
@@ -56,16 +61,6 @@ impl std::fmt::Debug for OpenAiSettings {
             .finish()
     }
 }
-
-/// Parameters goshi adds on its own, which it may drop when a server refuses them.
-const DROPPABLE: [&str; 6] = [
-    "prompt_cache_key",
-    "temperature",
-    "frequency_penalty",
-    "presence_penalty",
-    "parallel_tool_calls",
-    "reasoning_effort",
-];
 
 #[derive(Default)]
 struct Session {
@@ -211,16 +206,9 @@ impl OpenAiBackend {
             body.insert("stream".into(), json!(true));
             body.insert("stream_options".into(), json!({"include_usage": true}));
         }
-        let mut opt = |key: &str, value: Option<Value>| {
-            if let Some(v) = value {
-                if !dropped.contains(key) {
-                    body.insert(key.into(), v);
-                }
-            }
-        };
-        opt("temperature", o.temperature.map(|t| json!(t)));
-        opt("frequency_penalty", o.frequency_penalty.map(|t| json!(t)));
-        opt("presence_penalty", o.presence_penalty.map(|t| json!(t)));
+        put_sampling(&mut body, &dropped, o);
+        let mut opt =
+            |key: &str, value: Option<Value>| put_optional(&mut body, &dropped, key, value);
         opt(
             "reasoning_effort",
             o.reasoning_effort.as_ref().map(|t| json!(t)),
@@ -322,90 +310,6 @@ impl OpenAiBackend {
         let date = shutdown::parse_model_body(&body)?;
         shutdown::store(&self.settings.base_url, model, today, date.clone());
         Some(date)
-    }
-
-    /// Adjusts the session after a 400 that names a parameter goshi added; true when the
-    /// request should be sent again. `responses` says which protocol was refused.
-    fn fallback(&self, err: &LlmError, model: &str, responses: bool) -> bool {
-        if err.status != Some(400) {
-            return false;
-        }
-        // Under `auto` this refusal moves the model to the Responses API instead, which
-        // keeps reasoning_effort.
-        if !responses && self.settings.api == OpenAiApi::Auto && responses::wants_responses(err) {
-            return false;
-        }
-        let code = err.code.as_deref().unwrap_or_default();
-        if !matches!(
-            code,
-            "unsupported_parameter" | "unsupported_value" | "unknown_parameter"
-        ) {
-            return false;
-        }
-        let Some(param) = err.param.as_deref() else {
-            return false;
-        };
-        // The Responses API names the nested field; the session knows it by its Chat name.
-        let param = match param {
-            "reasoning" | "reasoning.effort" if responses => "reasoning_effort",
-            p => p,
-        };
-        let current = self.token_field();
-        let mut s = self.session();
-        if !responses && param == current && s.token_field.is_none() {
-            let other = if current == "max_tokens" {
-                "max_completion_tokens"
-            } else {
-                "max_tokens"
-            };
-            s.token_field = Some(other);
-            drop(s);
-            self.transport.notify(Notice::TokenFieldSwitched {
-                model: model.to_string(),
-                refused: current,
-                instead: other,
-            });
-            return true;
-        }
-        if DROPPABLE.contains(&param) && s.dropped.insert(param.to_string()) {
-            drop(s);
-            self.transport.notify(Notice::ParamDropped {
-                model: model.to_string(),
-                param: param.to_string(),
-            });
-            return true;
-        }
-        false
-    }
-
-    /// Posts the body that `body` builds to `url`, through the shared transport (retries,
-    /// backoff, timeouts), rebuilding it after each parameter the server refuses.
-    async fn send_with_fallbacks(
-        &self,
-        req: &ChatRequest,
-        url: &str,
-        responses: bool,
-        body: impl Fn() -> Value,
-    ) -> Result<reqwest::Response, LlmError> {
-        let mapper = OpenAiErrors {
-            is_openai: self.is_openai(),
-            model: req.model.clone(),
-        };
-        // Each refused parameter can be dropped once, so this ends.
-        for _ in 0..=DROPPABLE.len() + 1 {
-            let bytes = serde_json::to_vec(&body())
-                .map_err(|e| LlmError::protocol(format!("could not encode the request: {e}")))?;
-            let build = self.request(url, bytes);
-            match self.transport.send(url, &build, &mapper).await {
-                Ok(resp) => return Ok(resp),
-                Err(e) if self.fallback(&e, &req.model, responses) => continue,
-                Err(e) => return Err(self.explain(e, &req.model)),
-            }
-        }
-        Err(LlmError::new(
-            ErrorKind::BadRequest,
-            "the server kept refusing the request's parameters",
-        ))
     }
 
     /// The whole body of a non-streamed answer.
@@ -533,66 +437,6 @@ impl OpenAiBackend {
         ids.sort();
         Ok(ids)
     }
-
-    /// Adds lifecycle knowledge to a 404, and the way out when `api: chat` meets a model
-    /// that wants the Responses API.
-    fn explain(&self, mut err: LlmError, model: &str) -> LlmError {
-        if self.settings.api == OpenAiApi::Chat && responses::wants_responses(&err) {
-            err.set_advice(Advice::ResponsesOnly {
-                model: model.to_string(),
-            });
-        }
-        if err.kind == ErrorKind::NotFound && self.is_openai() {
-            let today = lifecycle::today();
-            // The live date (cached by the warning before the request) wins over the table.
-            let live = shutdown::cached(&self.settings.base_url, model, &today);
-            if let Status::Gone {
-                date,
-                replacement: Some(r),
-            } = lifecycle::status(model, &today, live)
-            {
-                err.set_advice(Advice::ModelShutDown {
-                    model: model.to_string(),
-                    date,
-                    replacement: r,
-                });
-            }
-        }
-        err
-    }
-}
-
-/// The same request without tools.
-fn without_tools(req: &ChatRequest) -> ChatRequest {
-    ChatRequest {
-        tools: Vec::new(),
-        ..req.clone()
-    }
-}
-
-/// Whether the server refused the request because of its tools (a model or server without
-/// tool calling), as opposed to any other problem with it.
-fn rejects_tools(e: &LlmError) -> bool {
-    if !matches!(e.status, Some(400 | 422 | 500 | 501)) || responses::wants_responses(e) {
-        return false;
-    }
-    let text = e
-        .server_message
-        .as_deref()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    text.contains("tool")
-        && [
-            "not support",
-            "unsupported",
-            "does not support",
-            "requires",
-            "not enabled",
-            "not allowed",
-            "jinja",
-        ]
-        .iter()
-        .any(|p| text.contains(p))
 }
 
 #[derive(PartialEq)]
@@ -652,35 +496,6 @@ impl Backend for OpenAiBackend {
             let key = self.settings.api_key.clone();
             masked(self.stream_unmasked(request).await, key)
         })
-    }
-}
-
-impl OpenAiBackend {
-    async fn stream_unmasked(&self, request: &ChatRequest) -> Result<EventStream, LlmError> {
-        {
-            self.check_credentials()?;
-            self.lifecycle_warning(&request.model).await;
-            if request.tools.is_empty() {
-                return self.protocol_stream(request).await;
-            }
-            if self.session().no_tools.contains(&request.model) {
-                return self.protocol_stream(&without_tools(request)).await;
-            }
-            match self.protocol_stream(request).await {
-                Err(e) if rejects_tools(&e) => {
-                    self.session().no_tools.insert(request.model.clone());
-                    self.transport.notify(Notice::ToolsRejected {
-                        model: request.model.clone(),
-                        reason: e
-                            .server_message
-                            .clone()
-                            .unwrap_or_else(|| e.message.clone()),
-                    });
-                    self.protocol_stream(&without_tools(request)).await
-                }
-                other => other,
-            }
-        }
     }
 }
 
