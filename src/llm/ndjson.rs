@@ -116,6 +116,21 @@ mod tests {
         assert_eq!(decoder.finish(), None, "finish empties the decoder");
     }
 
+    /// `buffered` counts the bytes of the unfinished line: the stream's memory cap reads it.
+    #[test]
+    fn buffered_counts_the_unfinished_line() {
+        let mut d = NdjsonDecoder::new();
+        let mut out = Vec::new();
+        assert_eq!(d.buffered(), 0);
+        d.feed(b"{\"a\":1}\n{\"b\"", &mut out);
+        assert_eq!(d.buffered(), 4);
+        d.feed(b":22", &mut out);
+        assert_eq!(d.buffered(), 7);
+        d.feed(b"}\n", &mut out);
+        assert_eq!(d.buffered(), 0);
+        assert_eq!(out, ["{\"a\":1}", "{\"b\":22}"]);
+    }
+
     #[test]
     fn invalid_utf8_is_replaced() {
         let (lines, last) = decode_chunks(&[b"\xFFa\xF0\x9F\n", b"\xC3"]);

@@ -46,7 +46,12 @@ fn leftovers(s: &Sandbox) -> Vec<String> {
 
 /// `cmd` (a hermetic goshi command) run through `sh -c SCRIPT`, which ends in `exec "$0" "$@"`.
 fn through_sh(inner: Command, script: &str) -> Command {
-    let mut sh = Command::new("sh");
+    through_shell("sh", inner, script)
+}
+
+/// [`through_sh`] with another shell.
+fn through_shell(shell: &str, inner: Command, script: &str) -> Command {
+    let mut sh = Command::new(shell);
     sh.arg("-c")
         .arg(script)
         .arg(inner.get_program())
@@ -184,4 +189,46 @@ fn applies_killed_at_any_point_leave_a_consistent_tree() {
             );
         }
     }
+}
+
+#[test]
+fn an_apply_that_cannot_mark_its_proposal_leaves_a_journal_the_next_one_finishes() {
+    let s = Sandbox::new();
+    // A long path makes a journal of more than a KiB, which must still be read whole.
+    let path = format!(
+        "{}/{}/{}.txt",
+        "d".repeat(200),
+        "e".repeat(200),
+        "t".repeat(200)
+    );
+    s.write(&path, "old\n");
+    // Quotes double in the proposal's JSON: a 40 KiB file under a 64 KiB file size limit
+    // (bash counts in KiB) is written, but marking its proposal applied fails with EFBIG.
+    let content = "\"".repeat(40 * 1024);
+    let id = propose(&s, &path, &content);
+    let sh = through_shell(
+        "bash",
+        s.std_goshi(&["fs", "apply", &id, "--yes", "--dry-run=false"]),
+        "ulimit -f 64 && trap '' XFSZ && exec \"$0\" \"$@\"",
+    )
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&sh.stderr);
+    assert_eq!(sh.status.code(), Some(0), "{stderr}");
+    assert_eq!(fs::read_to_string(s.path().join(&path)).unwrap(), content);
+    // The write happened but is not recorded in the proposal: only the journal says so.
+    let journal = fs::read_to_string(s.path().join(".goshi/apply-journal.json")).unwrap();
+    assert!(journal.len() > 1024, "{journal}");
+    let list = success_stdout(s.goshi(&["fs", "proposals"]));
+    assert!(list.contains("pending"), "{list}");
+    // The next apply (of another proposal) marks it applied and removes the journal.
+    let other = propose(&s, "o.txt", "o\n");
+    run(s.goshi(&["fs", "apply", &other, "--yes", "--dry-run=false"])).assert_success();
+    assert_eq!(leftovers(&s), Vec::<String>::new());
+    let list = success_stdout(s.goshi(&["fs", "proposals"]));
+    let line = list
+        .lines()
+        .find(|l| id.starts_with(l.split(' ').next().unwrap()))
+        .unwrap();
+    assert!(line.contains("applied"), "{list}");
 }
