@@ -134,6 +134,10 @@ impl MarkdownStream {
     pub fn push(&mut self, chunk: &str, out: &mut String) {
         for piece in chunk.split_inclusive('\n') {
             self.partial.push_str(piece);
+            // A new block after a written one is written after a blank line; its preview
+            // too. Code lines follow each other.
+            self.preview
+                .set_gap(self.wrote_block && self.fence.is_none());
             if !piece.ends_with('\n') {
                 self.preview.add(piece, out);
                 continue;
@@ -149,6 +153,8 @@ impl MarkdownStream {
             } else {
                 self.preview.clear(out);
                 out.push_str(&written);
+                self.preview
+                    .set_gap(self.wrote_block && self.fence.is_none());
                 self.preview.add(&self.pending, out);
             }
             line.clear();
