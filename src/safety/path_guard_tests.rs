@@ -71,11 +71,14 @@ fn missing_inside_is_not_found() {
 #[test]
 fn git_and_goshi_at_root_are_off_limits() {
     let (_d, g) = setup();
+    // Each says which directory it is and why (the path alone names `.git/` too).
     let m = refused(g.existing(".git/config"));
-    assert!(m.contains(".git/"), "{m}");
+    assert!(m.contains("the repository's history"), "{m}");
     refused(g.existing(".git"));
     refused(g.existing(".GIT/config"));
-    refused(g.target(".goshi/proposals/x.json"));
+    let m = refused(g.target(".goshi/proposals/x.json"));
+    assert!(m.contains("goshi's own proposals"), "{m}");
+    assert!(!m.contains("history"), "{m}");
     refused(g.target(".git/hooks/pre-commit"));
     refused(g.existing("src/../.git/config"));
     // Below the root they are ordinary directories.
@@ -179,6 +182,29 @@ mod symlinks {
         refused(g.target("g/hooks/new"));
     }
 
+    /// A chain of [`MAX_LINKS`] links resolves; one more link, or a loop, is refused (and
+    /// the walk ends: a loop must not spin forever).
+    #[test]
+    fn link_chains_are_followed_up_to_the_limit() {
+        let (d, g) = setup();
+        for i in 0..MAX_LINKS {
+            let to = if i + 1 == MAX_LINKS {
+                "README.md".to_string()
+            } else {
+                format!("l{}", i + 1)
+            };
+            symlink(to, d.path().join(format!("l{i}"))).unwrap();
+        }
+        assert_eq!(g.existing("l0").unwrap().rel, "README.md");
+        symlink("l0", d.path().join("one-more")).unwrap();
+        let m = refused(g.existing("one-more"));
+        assert!(m.contains("too many symbolic links"), "{m}");
+        symlink("loop-b", d.path().join("loop-a")).unwrap();
+        symlink("loop-a", d.path().join("loop-b")).unwrap();
+        let m = refused(g.target("loop-a/new.txt"));
+        assert!(m.contains("too many symbolic links"), "{m}");
+    }
+
     #[test]
     fn dangling_symlink_is_refused_as_write_target() {
         let (d, g) = setup();
@@ -262,5 +288,25 @@ fn a_neighbouring_directory_with_the_same_prefix_is_outside() {
         }
         refused(g.target(evil.join("new.txt").to_str().unwrap()));
         refused(g.target("dir-link/new.txt"));
+    }
+}
+
+/// A resolution error other than "not found" (here a name longer than the file system
+/// allows) is an error, never a missing path that a write would then try to create.
+#[test]
+fn a_resolution_error_is_not_taken_for_a_missing_path() {
+    let (_d, g) = setup();
+    let long = "x".repeat(300);
+    for path in [long.clone(), format!("src/{long}/new.txt")] {
+        assert!(
+            matches!(g.target(&path), Err(ToolError::Io { .. })),
+            "{:?}",
+            g.target(&path)
+        );
+        assert!(
+            matches!(g.existing(&path), Err(ToolError::Io { .. })),
+            "{:?}",
+            g.existing(&path)
+        );
     }
 }

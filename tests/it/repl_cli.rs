@@ -6,16 +6,13 @@
 use serde_json::Value;
 
 use crate::support::cli_common::*;
-use crate::support::pty::PtySession;
 
 #[test]
 fn repl_model_save_and_history_work_on_a_terminal() {
     let b = Backend::OpenAi;
     let chat = Chat::new(b);
     chat.push(b.text_reply(&["Hello."], (3, 1)));
-    let mut cmd = chat.std_chat(&[]);
-    cmd.env("NO_COLOR", "1");
-    let mut t = PtySession::start(cmd, false);
+    let mut t = chat.on_terminal(&[], true, false);
     t.wait_for("> ");
     t.send(b"/model other-model\r");
     t.wait_for("(model: other-model for the rest of this session)");
@@ -23,10 +20,7 @@ fn repl_model_save_and_history_work_on_a_terminal() {
     t.wait_for("Hello.");
     t.send(b"/save mine\r");
     t.wait_for("(saved as mine");
-    t.wait_for("> ");
-    t.send(b"\x04");
-    let (code, _) = t.finish();
-    assert_eq!(code, Some(0));
+    t.quit();
 
     let reqs = chat.requests();
     assert_eq!(reqs.len(), 1);
@@ -46,9 +40,7 @@ fn ctrl_c_clears_a_half_typed_line_and_twice_on_an_empty_line_quits() {
     let b = Backend::OpenAi;
     let chat = Chat::new(b);
     chat.push(b.text_reply(&["Hello."], (3, 1)));
-    let mut cmd = chat.std_chat(&[]);
-    cmd.env("NO_COLOR", "1");
-    let mut t = PtySession::start(cmd, true);
+    let mut t = chat.on_terminal(&[], true, true);
     t.wait_for("> ");
     t.send(b"never sent");
     t.wait_for("never sent");
@@ -79,9 +71,7 @@ fn ctrl_c_at_the_permission_prompt_cancels_the_turn_and_the_next_turn_works() {
         call("c2", "fs_read", r#"{"path":"notes.txt"}"#),
     ]));
     chat.push(b.text_reply(&["Next answer."], (3, 1)));
-    let mut cmd = chat.std_chat(&[]);
-    cmd.env("NO_COLOR", "1");
-    let mut t = PtySession::start(cmd, true);
+    let mut t = chat.on_terminal(&[], true, true);
     t.wait_for("> ");
     t.send(b"read my notes\r");
     t.wait_for("[n]o ");
@@ -90,10 +80,7 @@ fn ctrl_c_at_the_permission_prompt_cancels_the_turn_and_the_next_turn_works() {
     t.wait_for("> ");
     t.send(b"and now?\r");
     t.wait_for("Next answer.");
-    t.wait_for("> ");
-    t.send(b"\x04");
-    let (code, _) = t.finish();
-    assert_eq!(code, Some(0));
+    t.quit();
     // One prompt only (the second call was not asked about), and no model round after the
     // cancel: the next request is the next turn's, with every call answered.
     let reqs = chat.requests();
@@ -125,9 +112,7 @@ fn a_proposal_made_in_the_repl_is_named_shown_and_applied_there() {
         r#"{"path":"notes.txt","content":"one\ntwo\n"}"#,
     )]));
     chat.push(b.text_reply(&["Proposed."], (3, 1)));
-    let mut cmd = chat.std_chat(&["--allow", "fs.write"]);
-    cmd.env("NO_COLOR", "1");
-    let mut t = PtySession::start(cmd, true);
+    let mut t = chat.on_terminal(&["--allow", "fs.write"], true, true);
     t.wait_for("> ");
     t.send(b"write notes\r");
     t.wait_for("  proposal ");
@@ -145,10 +130,7 @@ fn a_proposal_made_in_the_repl_is_named_shown_and_applied_there() {
     t.wait_for("+two");
     t.wait_for("[y/N] ");
     t.send(b"y\r");
-    t.wait_for("> ");
-    t.send(b"\x04");
-    let (code, _) = t.finish();
-    assert_eq!(code, Some(0));
+    t.quit();
     assert_eq!(
         std::fs::read_to_string(chat.root().join("notes.txt")).unwrap(),
         "one\ntwo\n"
@@ -168,9 +150,7 @@ fn slash_cost_shows_the_session_by_model_on_a_terminal() {
          cost: {prices: {test-model: {input: 2.5, output: 10}}}\n",
     );
     chat.push(b.text_reply(&["Hello."], (1000, 100)));
-    let mut cmd = chat.std_chat(&[]);
-    cmd.env("NO_COLOR", "1");
-    let mut t = PtySession::start(cmd, true);
+    let mut t = chat.on_terminal(&[], true, true);
     t.wait_for("> ");
     t.send(b"/cost\r");
     t.wait_for("no responses yet this session");
@@ -182,8 +162,19 @@ fn slash_cost_shows_the_session_by_model_on_a_terminal() {
     t.wait_for("test-model: $0.0035 over 1 response(s)");
     t.wait_for("input 1000 (uncached 1000, cached 0, cache writes 0), output 100 (reasoning 0)");
     t.wait_for("session: $0.0035; 0% of input served from the prompt cache");
+    t.quit();
+}
+
+#[test]
+fn the_repl_shows_what_it_waits_for_and_takes_it_down_before_the_answer() {
+    let b = Backend::OpenAi;
+    let chat = Chat::new(b);
+    chat.push(b.text_reply(&["Hello."], (3, 1)).delay_headers_ms(900));
+    let mut t = chat.on_terminal(&[], true, true);
     t.wait_for("> ");
-    t.send(b"\x04");
-    let (code, _) = t.finish();
-    assert_eq!(code, Some(0));
+    t.send(b"hi\r");
+    t.wait_for("waiting for test-model · 0s");
+    let shown = t.wait_for("Hello.");
+    assert!(shown.ends_with("\r\x1b[2KHello."), "{shown:?}");
+    t.quit();
 }

@@ -7,7 +7,6 @@
 use serde_json::{json, Value};
 
 use crate::support::cli_common::*;
-use crate::support::pty::PtySession;
 use crate::support::Reply;
 
 #[test]
@@ -15,9 +14,7 @@ fn the_status_line_is_on_a_terminal_stderr_only_and_gone_before_the_answer() {
     let b = Backend::OpenAi;
     let chat = Chat::new(b);
     chat.push(b.text_reply(&["Hello."], (3, 1)).delay_headers_ms(900));
-    let mut cmd = chat.std_chat(&["hi"]);
-    cmd.env("NO_COLOR", "1");
-    let mut t = PtySession::start_with(cmd, false, true);
+    let mut t = chat.on_terminal(&["hi"], false, true);
     t.wait_for("waiting for test-model · 0s");
     let (code, stdout, _) = t.finish_all();
     assert_eq!(code, Some(0));
@@ -29,9 +26,7 @@ fn the_status_line_is_erased_before_the_answer_on_the_same_terminal() {
     let b = Backend::OpenAi;
     let chat = Chat::new(b);
     chat.push(b.text_reply(&["Hello."], (3, 1)).delay_headers_ms(900));
-    let mut cmd = chat.std_chat(&["hi"]);
-    cmd.env("NO_COLOR", "1");
-    let mut t = PtySession::start(cmd, true);
+    let mut t = chat.on_terminal(&["hi"], true, true);
     let shown = t.wait_for("Hello.");
     let (code, _) = t.finish();
     assert_eq!(code, Some(0));
@@ -64,9 +59,7 @@ fn a_retry_counts_down_on_the_status_line_and_in_words_on_a_pipe() {
     let chat = Chat::new(b);
     chat.push(busy());
     chat.push(b.text_reply(&["Hello."], (3, 1)));
-    let mut cmd = chat.std_chat(&["hi"]);
-    cmd.env("NO_COLOR", "1");
-    let mut t = PtySession::start(cmd, true);
+    let mut t = chat.on_terminal(&["hi"], true, true);
     let shown = t.wait_for("Hello.");
     let (code, _) = t.finish();
     assert_eq!(code, Some(0));
@@ -151,19 +144,14 @@ fn reasoning_is_shown_on_stderr_only_when_asked_and_never_kept_as_the_answer() {
         // A later turn sends the answer back, never the reasoning.
         chat.push(thinking_reply(b, &["hidden"], "Six."));
         chat.push(b.text_reply(&["Ok."], (3, 1)));
-        let mut cmd = chat.std_chat(&[]);
-        cmd.env("NO_COLOR", "1");
-        let mut t = PtySession::start(cmd, true);
+        let mut t = chat.on_terminal(&[], true, true);
         t.wait_for("> ");
         t.send(b"first\r");
         t.wait_for("Six.");
         t.wait_for("> ");
         t.send(b"second\r");
         t.wait_for("Ok.");
-        t.wait_for("> ");
-        t.send(b"\x04");
-        let (code, _) = t.finish();
-        assert_eq!(code, Some(0));
+        t.quit();
         let reqs = chat.requests();
         let last = reqs.last().unwrap().to_string();
         assert!(last.contains("Six."), "{b:?}: {last}");
@@ -177,9 +165,7 @@ fn folded_reasoning_leaves_one_line_on_a_terminal() {
     let b = Backend::Ollama;
     let chat = Chat::new(b);
     chat.push(thinking_reply(b, &["step one", " step two"], "Done."));
-    let mut cmd = chat.std_chat(&["go"]);
-    cmd.env("NO_COLOR", "1");
-    let mut t = PtySession::start(cmd, true);
+    let mut t = chat.on_terminal(&["go"], true, true);
     let shown = t.wait_for("Done.");
     let (code, _) = t.finish();
     assert_eq!(code, Some(0));

@@ -3,6 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use super::Screen;
+use crate::cli::palette::Role;
 use crate::safety::permissions::{Answer, Capability, Prompter};
 
 /// Prompts on the terminal: the question goes to stderr, the answer is read from stdin.
@@ -29,13 +30,19 @@ impl Prompter for TerminalPrompter {
         }
         let what = format!(
             "goshi wants to run {} {}",
-            sanitize(tool),
+            self.screen.err_palette().paint(Role::Tool, &sanitize(tool)),
             sanitize(args_summary)
         );
+        // The question is written by the line editor (stdout) or to stderr.
+        let palette = if self.screen.stdout_is_terminal() {
+            self.screen.out_palette()
+        } else {
+            self.screen.err_palette()
+        };
         let question = format!(
             "Allow goshi to {} ({})? [y]es once / [a]lways this session / [n]o ",
             cap.verb(),
-            cap
+            palette.paint(Role::Warn, &cap.to_string())
         );
         self.screen.before_input();
         self.screen.line(&what);

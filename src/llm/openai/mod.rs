@@ -47,3 +47,40 @@ pub enum OpenAiApi {
     /// Always the Responses API.
     Responses,
 }
+
+/// Puts `value` in `body` under `key` unless it is unset or the server refused `key` this
+/// session (both protocols' optional parameters).
+pub(crate) fn put_optional(
+    body: &mut serde_json::Map<String, serde_json::Value>,
+    dropped: &std::collections::HashSet<String>,
+    key: &str,
+    value: Option<serde_json::Value>,
+) {
+    if let Some(v) = value {
+        if !dropped.contains(key) {
+            body.insert(key.into(), v);
+        }
+    }
+}
+
+/// The sampling parameters both protocols take alike: temperature and the two penalties.
+pub(crate) fn put_sampling(
+    body: &mut serde_json::Map<String, serde_json::Value>,
+    dropped: &std::collections::HashSet<String>,
+    o: &crate::llm::types::RequestOptions,
+) {
+    use serde_json::json;
+    put_optional(
+        body,
+        dropped,
+        "temperature",
+        o.temperature.map(|t| json!(t)),
+    );
+    let penalties = [
+        ("frequency_penalty", o.frequency_penalty),
+        ("presence_penalty", o.presence_penalty),
+    ];
+    for (key, p) in penalties {
+        put_optional(body, dropped, key, p.map(|t| json!(t)));
+    }
+}

@@ -140,12 +140,6 @@ pub struct PtySession {
 }
 
 impl PtySession {
-    /// Starts `cmd` on a 100x40 terminal. `stderr_too`: stderr is the terminal as well (else
-    /// a pipe, read by [`PtySession::finish`]).
-    pub fn start(cmd: Command, stderr_too: bool) -> PtySession {
-        PtySession::start_with(cmd, true, stderr_too)
-    }
-
     /// Starts `cmd` with stdin on a 100x40 terminal, and stdout and stderr each on it or on a
     /// pipe (read by [`PtySession::finish`]).
     pub fn start_with(mut cmd: Command, stdout_on_it: bool, stderr_on_it: bool) -> PtySession {
@@ -279,5 +273,25 @@ impl PtySession {
             h.map(|h| h.join().unwrap()).unwrap_or_default()
         };
         (status.code(), text(out), text(err))
+    }
+}
+
+impl PtySession {
+    /// At the REPL's prompt: Ctrl-D, and goshi exits with 0.
+    pub fn quit(mut self) {
+        self.wait_for("> ");
+        self.send(b"\x04");
+        let (code, _) = self.finish();
+        assert_eq!(code, Some(0));
+    }
+}
+
+impl crate::support::cli_common::Chat {
+    /// `goshi chat ... ARGS` (see [`Chat::std_chat`]) with stdin on a terminal, stdout and
+    /// stderr each on it or a pipe, without colour (so the tests read plain text).
+    pub fn on_terminal(&self, args: &[&str], stdout_on_it: bool, stderr_on_it: bool) -> PtySession {
+        let mut cmd = self.std_chat(args);
+        cmd.env("NO_COLOR", "1");
+        PtySession::start_with(cmd, stdout_on_it, stderr_on_it)
     }
 }

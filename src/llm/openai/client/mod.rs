@@ -15,7 +15,9 @@ use super::lifecycle;
 use super::responses::{self, remember, ResponsesStreamDecoder};
 use super::stream::{completion_events, ChatStreamDecoder};
 use super::tools::tool_choice_json;
-use super::{shutdown, strict, MaxTokensField, OpenAiApi, OpenAiServer};
+use super::{
+    put_optional, put_sampling, shutdown, strict, MaxTokensField, OpenAiApi, OpenAiServer,
+};
 use crate::llm::advice::Advice;
 use crate::llm::backend::{decode_stream, Backend, EventStream, ToolSupport};
 use crate::llm::chat_wire::{messages_json, tools_json, Dialect};
@@ -204,16 +206,9 @@ impl OpenAiBackend {
             body.insert("stream".into(), json!(true));
             body.insert("stream_options".into(), json!({"include_usage": true}));
         }
-        let mut opt = |key: &str, value: Option<Value>| {
-            if let Some(v) = value {
-                if !dropped.contains(key) {
-                    body.insert(key.into(), v);
-                }
-            }
-        };
-        opt("temperature", o.temperature.map(|t| json!(t)));
-        opt("frequency_penalty", o.frequency_penalty.map(|t| json!(t)));
-        opt("presence_penalty", o.presence_penalty.map(|t| json!(t)));
+        put_sampling(&mut body, &dropped, o);
+        let mut opt =
+            |key: &str, value: Option<Value>| put_optional(&mut body, &dropped, key, value);
         opt(
             "reasoning_effort",
             o.reasoning_effort.as_ref().map(|t| json!(t)),

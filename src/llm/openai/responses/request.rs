@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Map, Value};
 
+use crate::llm::openai::put_sampling;
 use crate::llm::toolname::ToolNameMap;
 use crate::llm::types::{ChatRequest, Message, ToolChoice, ToolDefinition};
 
@@ -29,16 +30,7 @@ pub fn responses_body(
     // goshi keeps the conversation itself; reasoning travels back encrypted instead.
     body.insert("store".into(), json!(false));
     body.insert("include".into(), json!(["reasoning.encrypted_content"]));
-    let mut opt = |key: &str, value: Option<Value>| {
-        if let Some(v) = value {
-            if !dropped.contains(key) {
-                body.insert(key.into(), v);
-            }
-        }
-    };
-    opt("temperature", o.temperature.map(|t| json!(t)));
-    opt("frequency_penalty", o.frequency_penalty.map(|t| json!(t)));
-    opt("presence_penalty", o.presence_penalty.map(|t| json!(t)));
+    put_sampling(&mut body, dropped, o);
     let mut reasoning = serde_json::Map::new();
     if let Some(effort) = &o.reasoning_effort {
         if !dropped.contains("reasoning_effort") {
