@@ -139,6 +139,32 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
     block_latency(&chunks, bytes, 10);
+    long_blocks(c);
+}
+
+/// One long list, one long table: does the work per line grow with the block's length? (A
+/// block is written when it is complete; until then each line that may end it costs a parse
+/// of the block so far.) Two sizes each: time per byte should not grow with the size.
+fn long_blocks(c: &mut Criterion) {
+    let mut g = c.benchmark_group("render_long");
+    for n in [250usize, 1000] {
+        let list: String = (0..n)
+            .map(|i| format!("- item {i} with `code`\n"))
+            .collect();
+        let table: String = "| a | b |\n|---|---|\n".to_string()
+            + &(0..n)
+                .map(|i| format!("| {i} | `x{i}` |\n"))
+                .collect::<String>();
+        for (name, text) in [("list", list), ("table", table)] {
+            let chunks = markdown::chunks_of(&(text + "\nThe end.\n"));
+            let bytes: usize = chunks.iter().map(String::len).sum();
+            g.throughput(Throughput::Bytes(bytes as u64));
+            g.bench_function(format!("{name}_{n}"), |b| {
+                b.iter(|| render(black_box(&chunks), opts()))
+            });
+        }
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);
