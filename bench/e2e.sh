@@ -11,21 +11,26 @@
 #   SKIP_BUILD=1      use the existing release build
 #   CURL_ONLY=1       measure curl only (while `goshi chat` is not available)
 #   NO_PTY=1          skip the pseudo-terminal case (live markdown against --raw)
+#   CARGO_TARGET_DIR  where the release build is (default: target/ in the repository)
 #
 # Wall time and peak RSS of each run come from bench/measure.c (fork, exec, wait4). Prints medians,
 # peak RSS and the goshi/curl ratio, and checks them against the targets (goshi median wall
 # <= 2x curl, goshi peak RSS <= 12 MiB, `goshi --version` median < 5 ms). Exits 1 when a
 # target is missed. Then, with stdout on a pseudo-terminal (`script -qfec`, 100x40), goshi
-# rendering the answer as live markdown against `goshi chat --raw` on the same terminal
-# (reported as a ratio; no target). See docs/performance.md.
+# rendering a markdown answer live against `goshi chat --raw` on the same terminal and the same
+# stream: the render bench's answer (benches/fixture/markdown.rs: headings, lists, tables, Rust
+# and Python code; 10,000 chunks) from a second server started with `--markdown` (reported as
+# a ratio; no target). See docs/performance.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${1:-${RUNS:-15}}
 VERSION_RUNS=${VERSION_RUNS:-50}
 CHUNKS=${CHUNKS:-10000}
-GOSHI="$ROOT/target/release/goshi"
-SERVER="$ROOT/target/release/examples/stream_server"
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+[[ "$TARGET" = /* ]] || TARGET="$ROOT/$TARGET"
+GOSHI="$TARGET/release/goshi"
+SERVER="$TARGET/release/examples/stream_server"
 
 if [[ -z "${SKIP_BUILD:-}" ]]; then
     (cd "$ROOT" && cargo build --release --bin goshi --example stream_server)
@@ -34,26 +39,33 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/goshi-e2e.XXXXXX")
 MEASURE="$WORK/measure"
 SERVER_PID=
+MD_SERVER_PID=
 cleanup() {
-    if [[ -n "$SERVER_PID" ]]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    for pid in $SERVER_PID $MD_SERVER_PID; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 ${CC:-cc} -O2 -o "$MEASURE" "$ROOT/bench/measure.c"
 
+# wait_port NAME: the port the server writing $WORK/NAME.port listens on.
+wait_port() {
+    for _ in $(seq 100); do
+        [[ -s "$WORK/$1.port" ]] && break
+        sleep 0.05
+    done
+    local port
+    port=$(head -n1 "$WORK/$1.port")
+    [[ -n "$port" ]] || { echo "e2e: the $1 server did not start" >&2; cat "$WORK/$1.log" >&2; exit 1; }
+    echo "$port"
+}
 "$SERVER" --port 0 --chunks "$CHUNKS" --write-answer "$WORK/answer.txt" \
-    >"$WORK/port" 2>"$WORK/server.log" &
+    >"$WORK/stream.port" 2>"$WORK/stream.log" &
 SERVER_PID=$!
-for _ in $(seq 100); do
-    [[ -s "$WORK/port" ]] && break
-    sleep 0.05
-done
-PORT=$(head -n1 "$WORK/port")
-[[ -n "$PORT" ]] || { echo "e2e: the server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+PORT=$(wait_port stream)
 URL="http://127.0.0.1:$PORT/v1/chat/completions"
 
 # goshi runs in an empty directory with its own HOME, so no goshi.yaml, history or audit
@@ -102,26 +114,50 @@ done
 : >"$WORK/pty_raw.txt"
 : >"$WORK/pty_md.txt"
 if [[ -z "${CURL_ONLY:-}" && -z "${NO_PTY:-}" ]] && command -v script >/dev/null; then
-    # The answer is the stream fixture's random tokens: fences, lists and inline markup
-    # appear in it, so the renderer does real work. NO_COLOR would turn rendering off.
-    pty_cmd="stty cols 100 rows 40; $(printf '%q ' "${goshi_cmd[@]}")"
+    "$SERVER" --port 0 --markdown --write-answer "$WORK/md_answer.txt" \
+        >"$WORK/markdown.port" 2>"$WORK/markdown.log" &
+    MD_SERVER_PID=$!
+    MD_PORT=$(wait_port markdown)
+    md_cmd=("$GOSHI" chat --provider openai --base-url "http://127.0.0.1:$MD_PORT/v1" --model gpt-4o "hi")
+    # NO_COLOR would turn rendering off; the terminal is 100x40 as in the render bench.
+    pty_cmd="stty cols 100 rows 40; $(printf '%q ' "${md_cmd[@]}")"
+    pty() {
+        env -u NO_COLOR TERM=xterm-256color "$MEASURE" "$@" script -qfec "$pty_cmd$PTY_ARGS" \
+            /dev/null </dev/null 2>/dev/null
+    }
+    # One checked run of each: --raw shows the answer's text, the rendered run its table rules
+    # (which --raw never prints) and the answer's last heading.
+    PTY_ARGS=" --raw" pty -o "$WORK/pty_raw.out" >/dev/null
+    PTY_ARGS="" pty -o "$WORK/pty_md.out" >/dev/null
+    if ! python3 - "$WORK/pty_raw.out" "$WORK/pty_md.out" "$WORK/md_answer.txt" <<'EOF'
+import sys
+raw, md, answer = (open(p, "rb").read() for p in sys.argv[1:])
+raw = raw.replace(b"\r\n", b"\n")
+last = answer.rstrip().rsplit(b"## Step ", 1)[1].split(b"\n", 1)[0]
+rule = "─┼".encode()
+ok = answer in raw and rule not in raw and rule in md and b"Step " + last in md
+sys.exit(0 if ok else 1)
+EOF
+    then
+        echo "e2e: on the pseudo-terminal, goshi did not show the whole markdown answer" >&2
+        exit 1
+    fi
     for _ in $(seq "$RUNS"); do
-        env -u NO_COLOR TERM=xterm-256color "$MEASURE" script -qfec "$pty_cmd --raw" /dev/null \
-            2>/dev/null >>"$WORK/pty_raw.txt" </dev/null
-        env -u NO_COLOR TERM=xterm-256color "$MEASURE" script -qfec "$pty_cmd" /dev/null \
-            2>/dev/null >>"$WORK/pty_md.txt" </dev/null
+        PTY_ARGS=" --raw" pty >>"$WORK/pty_raw.txt"
+        PTY_ARGS="" pty >>"$WORK/pty_md.txt"
     done
+    PTY_BYTES=$(wc -c <"$WORK/md_answer.txt")
 fi
 : >"$WORK/version.txt"
 for _ in $(seq "$VERSION_RUNS"); do
     "$MEASURE" "$GOSHI" --version >>"$WORK/version.txt"
 done
 
-python3 - "$WORK" "$RUNS" "$VERSION_RUNS" "$(wc -c <"$WORK/curl.out")" "$CHUNKS" <<'EOF'
+python3 - "$WORK" "$RUNS" "$VERSION_RUNS" "$(wc -c <"$WORK/curl.out")" "$CHUNKS" "${PTY_BYTES:-0}" <<'EOF'
 import statistics
 import sys
 
-work, runs, version_runs, stream_bytes, chunks = sys.argv[1:]
+work, runs, version_runs, stream_bytes, chunks, pty_bytes = sys.argv[1:]
 
 
 def load(name):
@@ -162,7 +198,11 @@ if pty_raw_wall and pty_md_wall:
     line("pty --raw", pty_raw_wall, pty_raw_rss)
     line("pty markdown", pty_md_wall, pty_md_rss)
     ratio = statistics.median(pty_md_wall) / statistics.median(pty_raw_wall)
-    print(f"on a terminal: live markdown / --raw wall ratio {ratio:.2f} (same stream, same pty)")
+    extra = (statistics.median(pty_md_wall) - statistics.median(pty_raw_wall)) * 1000
+    print(
+        f"on a terminal ({int(pty_bytes):,}-byte markdown answer, 10,000 chunks): live markdown"
+        f" / --raw wall ratio {ratio:.2f}, {extra:+.1f} ms (same stream, same pty)"
+    )
 version_wall, version_rss = load("version")
 line("goshi --version", version_wall, version_rss)
 vmed = statistics.median(version_wall) * 1000

@@ -10,8 +10,8 @@
 //! preview). `block_latency` prints the time of the pushes that completed a block (the time
 //! between a block's last byte arriving and its rendered lines being written) over 10 runs:
 //! the slowest as measured, and the slowest of each push's fastest run (without the
-//! scheduler's preemptions). `cold_first_section` is the first section rendered in the process
-//! (syntaxes loaded, regexes compiled on first use).
+//! scheduler's preemptions). `cold` times what the first answers of a process pay once:
+//! loading the syntaxes, the first line of a language (its regexes compiled on first use).
 //!
 //! Run with `cargo bench --bench render`. See docs/performance.md.
 
@@ -113,10 +113,28 @@ fn bench(c: &mut Criterion) {
     let bytes: usize = chunks.iter().map(String::len).sum();
     // The first answer of a process loads the syntaxes (goshi does that on a thread at
     // start) and compiles the regexes of the languages it meets (on first use).
+    let cold = |src: &str| {
+        let t = Instant::now();
+        let _ = render(&[src.to_string()], opts());
+        t.elapsed()
+    };
+    let load = cold("```text\nplain\n```\n");
+    // The first Python line 150 ms after its fence, as a model would write it; the first Rust
+    // line in the same push as its fence.
+    let mut md = MarkdownStream::new(opts());
+    let mut out = String::new();
+    md.push("```python\n", &mut out);
+    std::thread::sleep(Duration::from_millis(150));
+    let t = Instant::now();
+    md.push("def f(x):\n", &mut out);
+    let python = t.elapsed();
+    md.finish(&mut out);
+    let rust = cold("```rust\nfn main() { let x: Vec<u8> = vec![1]; }\n```\n");
     let t = Instant::now();
     let _ = render(&chunks[..200], opts());
     eprintln!(
-        "render/cold_first_section: {:?} (loading syntaxes, compiling regexes)",
+        "render/cold: loading syntaxes {load:?}; first Python line 150 ms after its fence \
+         {python:?}; first Rust line with its fence {rust:?}; then the first section {:?}",
         t.elapsed()
     );
     let no_preview = RenderOptions {
@@ -139,6 +157,32 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
     block_latency(&chunks, bytes, 10);
+    long_blocks(c);
+}
+
+/// One long list, one long table: does the work per line grow with the block's length? (A
+/// block is written when it is complete; until then each line that may end it costs a parse
+/// of the block so far.) Two sizes each: time per byte should not grow with the size.
+fn long_blocks(c: &mut Criterion) {
+    let mut g = c.benchmark_group("render_long");
+    for n in [250usize, 1000] {
+        let list: String = (0..n)
+            .map(|i| format!("- item {i} with `code`\n"))
+            .collect();
+        let table: String = "| a | b |\n|---|---|\n".to_string()
+            + &(0..n)
+                .map(|i| format!("| {i} | `x{i}` |\n"))
+                .collect::<String>();
+        for (name, text) in [("list", list), ("table", table)] {
+            let chunks = markdown::chunks_of(&(text + "\nThe end.\n"));
+            let bytes: usize = chunks.iter().map(String::len).sum();
+            g.throughput(Throughput::Bytes(bytes as u64));
+            g.bench_function(format!("{name}_{n}"), |b| {
+                b.iter(|| render(black_box(&chunks), opts()))
+            });
+        }
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);

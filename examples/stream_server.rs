@@ -9,9 +9,11 @@
 //!
 //! ```text
 //! cargo run --release --example stream_server -- [--port N] [--chunks N] [--events-per-write N]
-//!     [--write-answer FILE]
+//!     [--write-answer FILE] [--markdown]
 //! ```
-//! `--write-answer` writes the answer text a client must show, for checking it.
+//! `--write-answer` writes the answer text a client must show, for checking it. `--markdown`
+//! streams the render bench's markdown answer (`benches/fixture/markdown.rs`, 10,000 chunks)
+//! instead of the fixture's random tokens, in the same chunk shape (`--chunks` is then unused).
 //! The port also comes from `STREAM_SERVER_PORT` (default 0: any free port).
 
 use std::error::Error;
@@ -39,6 +41,7 @@ struct Settings {
     chunks: usize,
     events_per_write: usize,
     write_answer: Option<String>,
+    markdown: bool,
 }
 
 fn parse_args() -> Result<Settings, Box<dyn Error>> {
@@ -51,6 +54,7 @@ fn parse_args() -> Result<Settings, Box<dyn Error>> {
         // About 9.6 KB per write: what a busy upstream flushes when the client keeps up.
         events_per_write: 32,
         write_answer: None,
+        markdown: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -60,10 +64,11 @@ fn parse_args() -> Result<Settings, Box<dyn Error>> {
             "--chunks" => settings.chunks = value()?.parse()?,
             "--events-per-write" => settings.events_per_write = value()?.parse::<usize>()?.max(1),
             "--write-answer" => settings.write_answer = Some(value()?),
+            "--markdown" => settings.markdown = true,
             "-h" | "--help" => {
                 println!(
                     "usage: stream_server [--port N] [--chunks N] [--events-per-write N] \
-                     [--write-answer FILE]"
+                     [--write-answer FILE] [--markdown]"
                 );
                 std::process::exit(0);
             }
@@ -171,7 +176,11 @@ async fn serve(mut conn: TcpStream, response: Arc<Vec<Vec<u8>>>) -> std::io::Res
 
 fn main() -> Result<(), Box<dyn Error>> {
     let settings = parse_args()?;
-    let fx = fixture::openai_chat_stream(settings.chunks);
+    let fx = if settings.markdown {
+        fixture::openai_chat_stream_of(&fixture::markdown::answer_chunks())
+    } else {
+        fixture::openai_chat_stream(settings.chunks)
+    };
     if let Some(path) = &settings.write_answer {
         std::fs::write(path, &fx.text)?;
     }

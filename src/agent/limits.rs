@@ -8,6 +8,10 @@ use std::collections::BTreeSet;
 use crate::llm::StreamEvent;
 use crate::text::human_size;
 
+use crate::config::{
+    DEFAULT_MAX_TOOL_CALLS_PER_ANSWER, DEFAULT_MAX_TOOL_CALLS_PER_TURN,
+    DEFAULT_MAX_TOOL_RESULTS_BYTES,
+};
 pub use crate::llm::DEFAULT_MAX_RESPONSE_BYTES;
 
 /// Bytes counted for each tool call on top of its name, id and arguments (what holding one
@@ -19,23 +23,27 @@ const PER_CALL_BYTES: usize = 64;
 pub struct Limits {
     /// Text, tool names and tool arguments of one model answer (`llm.max_response_bytes`).
     pub max_response_bytes: usize,
-    /// Tool calls in one model answer.
+    /// Tool calls in one model answer (`llm.max_tool_calls_per_answer`).
     pub max_calls_per_round: usize,
-    /// Tool calls run in one user turn, all rounds together.
+    /// Tool calls run in one user turn, all rounds together (`llm.max_tool_calls_per_turn`).
     pub max_calls_per_turn: usize,
-    /// Bytes of tool results sent back to the model after one answer.
+    /// Bytes of tool results sent back to the model after one answer
+    /// (`llm.max_tool_results_bytes`).
     pub max_result_bytes_per_round: usize,
 }
 
+/// 32 MiB per answer, 64 calls per answer, 256 per turn, 8 MiB of results per round.
+pub const DEFAULT_LIMITS: Limits = Limits {
+    max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+    max_calls_per_round: DEFAULT_MAX_TOOL_CALLS_PER_ANSWER,
+    max_calls_per_turn: DEFAULT_MAX_TOOL_CALLS_PER_TURN,
+    max_result_bytes_per_round: DEFAULT_MAX_TOOL_RESULTS_BYTES,
+};
+
 impl Default for Limits {
-    /// 32 MiB per answer, 64 calls per answer, 256 per turn, 8 MiB of results per round.
+    /// [`DEFAULT_LIMITS`].
     fn default() -> Self {
-        Limits {
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            max_calls_per_round: 64,
-            max_calls_per_turn: 256,
-            max_result_bytes_per_round: 8 * 1024 * 1024,
-        }
+        DEFAULT_LIMITS
     }
 }
 
@@ -64,18 +72,23 @@ impl std::fmt::Display for LimitHit {
             ),
             LimitHit::CallsPerRound(n) => write!(
                 f,
-                "the model asked for more than {n} tool calls in one answer; none of them ran \
-                 and the turn ended\n  hint: ask for less at once, or check the server"
+                "the model asked for more than {n} tool calls in one answer \
+                 (llm.max_tool_calls_per_answer); none of them ran and the turn ended\n  hint: \
+                 ask for less at once, or raise llm.max_tool_calls_per_answer in goshi.yaml"
             ),
             LimitHit::CallsPerTurn(n) => write!(
                 f,
-                "the model asked for more than {n} tool calls in this turn; the rest did not \
-                 run and the turn ended\n  hint: ask more specifically, in smaller steps"
+                "the model asked for more than {n} tool calls in this turn \
+                 (llm.max_tool_calls_per_turn); the rest did not run and the turn ended\n  \
+                 hint: ask more specifically, in smaller steps, or raise \
+                 llm.max_tool_calls_per_turn in goshi.yaml"
             ),
             LimitHit::ResultBytes(n) => write!(
                 f,
-                "the tool results of one round passed {}; the rest were not sent or run and \
-                 the turn ended\n  hint: ask the model to read fewer or smaller files at once",
+                "the tool results of one round passed {} (llm.max_tool_results_bytes); the \
+                 rest were not sent or run and the turn ended\n  hint: ask the model to read \
+                 fewer or smaller files at once, or raise llm.max_tool_results_bytes in \
+                 goshi.yaml",
                 human_size(*n as u64)
             ),
         }

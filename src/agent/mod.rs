@@ -6,6 +6,7 @@ pub mod limits;
 #[cfg(test)]
 #[path = "partial_tests.rs"]
 mod partial_tests;
+mod relay;
 mod repeats;
 #[cfg(test)]
 mod tests;

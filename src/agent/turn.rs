@@ -1,12 +1,9 @@
 //! One user turn: model rounds and tool calls until the model answers in text.
 
-use std::time::Duration;
-
-use futures_util::{FutureExt, StreamExt};
 use serde_json::json;
-use tokio::time::MissedTickBehavior;
 
-use super::limits::{AnswerBudget, LimitHit, Limits};
+use super::limits::LimitHit;
+use super::relay::{relay, ticker};
 use super::repeats::Repeats;
 use super::{ChatSession, Interrupt, Ui, Waiting};
 use crate::audit::{AuditEvent, EventType};
@@ -15,8 +12,8 @@ use crate::cost::meter::tokens_of;
 use crate::cost::{Charge, Pass, Refusal};
 use crate::llm::usage::token_line;
 use crate::llm::{
-    Accumulator, AssistantTurn, ChatRequest, EventStream, FinishReason, LlmError, Message,
-    ParsedArguments, StreamEvent, ToolCall, Usage,
+    AssistantTurn, ChatRequest, EventStream, FinishReason, LlmError, Message, ParsedArguments,
+    ToolCall, Usage,
 };
 use crate::text::one_line;
 use crate::tools::ProposalNote;
@@ -74,7 +71,7 @@ struct CallResult {
     cancelled: bool,
 }
 
-enum RoundEnd {
+pub(super) enum RoundEnd {
     Answer(AssistantTurn),
     Cancelled,
     Failed(LlmError),
@@ -519,99 +516,6 @@ impl ChatSession {
             }
             Err(e) => Outcome::Refused(format!("error: {e}")),
         }
-    }
-}
-
-/// How often [`Ui::tick`] is called while the loop waits on the network.
-const TICK: Duration = Duration::from_millis(100);
-
-/// A ticker for [`Ui::tick`]; a late tick is skipped, never made up in a burst.
-fn ticker() -> tokio::time::Interval {
-    let mut t = tokio::time::interval(TICK);
-    t.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    t
-}
-
-/// Shows the stream's text as it comes and collects the answer. Returns the answer so far
-/// and, when it did not end normally, why (`Cancelled` or `Failed`).
-async fn relay(
-    stream: &mut EventStream,
-    ui: &mut dyn Ui,
-    interrupt: &mut Interrupt,
-    limits: Limits,
-) -> (AssistantTurn, Option<RoundEnd>) {
-    let mut acc = Accumulator::new();
-    let mut budget = AnswerBudget::new(limits);
-    let mut preparing = Preparing::default();
-    let mut stop_flag = interrupt();
-    let mut ticks = ticker();
-    let stopped = 'outer: loop {
-        let mut item = tokio::select! {
-            biased;
-            _ = &mut stop_flag => break 'outer Some(RoundEnd::Cancelled),
-            item = stream.next() => item,
-            _ = ticks.tick() => {
-                ui.tick();
-                continue;
-            }
-        };
-        // Drain every event this network read produced, then write once.
-        loop {
-            match item {
-                None => break 'outer None,
-                Some(Err(e)) => break 'outer Some(RoundEnd::Failed(e)),
-                Some(Ok(event)) => {
-                    if let Err(hit) = budget.charge(&event) {
-                        ui.flush();
-                        break 'outer Some(RoundEnd::Limit(hit));
-                    }
-                    match &event {
-                        StreamEvent::TextDelta(t) => ui.text(t),
-                        StreamEvent::ReasoningDelta(t) => ui.thinking(t),
-                        _ => preparing.see(&event, ui),
-                    }
-                    acc.push(&event);
-                }
-            }
-            match stream.next().now_or_never() {
-                Some(next) => item = next,
-                None => break,
-            }
-        }
-        ui.flush();
-    };
-    (acc.finish(), stopped)
-}
-
-/// The tool call being streamed, for [`Waiting::ToolCall`].
-#[derive(Default)]
-struct Preparing {
-    index: Option<usize>,
-    name: String,
-    bytes: usize,
-}
-
-impl Preparing {
-    /// Tells `ui` about a tool call's start or more of its arguments.
-    fn see(&mut self, event: &StreamEvent, ui: &mut dyn Ui) {
-        match event {
-            StreamEvent::ToolCallStart { index, name, .. } => {
-                self.index = Some(*index);
-                self.name.clone_from(name);
-                self.bytes = 0;
-            }
-            StreamEvent::ToolCallArgumentsDelta { index, fragment } => {
-                if self.index != Some(*index) {
-                    return;
-                }
-                self.bytes = self.bytes.saturating_add(fragment.len());
-            }
-            _ => return,
-        }
-        ui.waiting(Waiting::ToolCall {
-            name: &self.name,
-            bytes: self.bytes,
-        });
     }
 }
 

@@ -369,7 +369,9 @@ fn session_config(config: &Config, model: &str, no_stream: bool) -> SessionConfi
         max_identical_tool_calls: config.llm.max_identical_tool_calls,
         limits: agent::Limits {
             max_response_bytes: config.llm.max_response_bytes,
-            ..agent::Limits::default()
+            max_calls_per_round: config.llm.max_tool_calls_per_answer as usize,
+            max_calls_per_turn: config.llm.max_tool_calls_per_turn as usize,
+            max_result_bytes_per_round: config.llm.max_tool_results_bytes,
         },
     }
 }

@@ -205,7 +205,7 @@ pub fn notifier(screen: &Screen) -> Notifier {
         } = n
         {
             let retry = Retry {
-                why: why.clone(),
+                why: mask_credentials(why),
                 at: Instant::now() + *wait,
                 attempt: *attempt,
                 max: *max,

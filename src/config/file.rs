@@ -81,6 +81,12 @@ pub struct FileLlm {
     pub max_identical_tool_calls: Option<i64>,
     /// `llm.max_response_bytes`
     pub max_response_bytes: Option<i64>,
+    /// `llm.max_tool_calls_per_answer`
+    pub max_tool_calls_per_answer: Option<i64>,
+    /// `llm.max_tool_calls_per_turn`
+    pub max_tool_calls_per_turn: Option<i64>,
+    /// `llm.max_tool_results_bytes`
+    pub max_tool_results_bytes: Option<i64>,
     /// `llm.openai:`
     #[serde(default)]
     pub openai: FileOpenAi,

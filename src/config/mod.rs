@@ -30,6 +30,13 @@ use serde::Serialize;
 
 pub use crate::llm::DEFAULT_MAX_RESPONSE_BYTES;
 
+/// `llm.max_tool_calls_per_answer` unset: tool calls one answer may ask for.
+pub const DEFAULT_MAX_TOOL_CALLS_PER_ANSWER: usize = 64;
+/// `llm.max_tool_calls_per_turn` unset: tool calls one user turn may run.
+pub const DEFAULT_MAX_TOOL_CALLS_PER_TURN: usize = 256;
+/// `llm.max_tool_results_bytes` unset: tool-result bytes sent back after one answer.
+pub const DEFAULT_MAX_TOOL_RESULTS_BYTES: usize = 8 * 1024 * 1024;
+
 /// Which model provider to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -128,6 +135,12 @@ pub struct LlmConfig {
     /// The most text and tool-argument bytes one answer may bring (a broken or hostile server
     /// cannot fill memory).
     pub max_response_bytes: usize,
+    /// Tool calls one answer may ask for.
+    pub max_tool_calls_per_answer: u32,
+    /// Tool calls one user turn may run, all rounds together.
+    pub max_tool_calls_per_turn: u32,
+    /// Bytes of tool results sent back to the model after one answer.
+    pub max_tool_results_bytes: usize,
     /// OpenAI settings.
     pub openai: OpenAiConfig,
     /// Ollama settings.

@@ -61,7 +61,30 @@ fn resolve_llm(l: FileLlm, ov: &Overrides, env: &EnvVars) -> Result<LlmConfig, C
     if max_identical_tool_calls == 0 {
         return Err(bad("llm.max_identical_tool_calls", "must be at least 1"));
     }
-    let max_response_bytes = resolve_max_response_bytes(l.max_response_bytes)?;
+    let max_response_bytes = byte_size(
+        "llm.max_response_bytes",
+        l.max_response_bytes,
+        DEFAULT_MAX_RESPONSE_BYTES,
+        "32 MiB",
+    )?;
+    let max_tool_calls_per_answer = at_least_one(
+        "llm.max_tool_calls_per_answer",
+        l.max_tool_calls_per_answer,
+        DEFAULT_MAX_TOOL_CALLS_PER_ANSWER,
+        10_000,
+    )?;
+    let max_tool_calls_per_turn = at_least_one(
+        "llm.max_tool_calls_per_turn",
+        l.max_tool_calls_per_turn,
+        DEFAULT_MAX_TOOL_CALLS_PER_TURN,
+        100_000,
+    )?;
+    let max_tool_results_bytes = byte_size(
+        "llm.max_tool_results_bytes",
+        l.max_tool_results_bytes,
+        DEFAULT_MAX_TOOL_RESULTS_BYTES,
+        "8 MiB",
+    )?;
     let tool_choice = match l.tool_choice {
         None => ToolChoice::Auto,
         Some(t) => ToolChoice::parse(&t).map_err(|msg| bad("llm.tool_choice", msg))?,
@@ -89,25 +112,44 @@ fn resolve_llm(l: FileLlm, ov: &Overrides, env: &EnvVars) -> Result<LlmConfig, C
         max_tool_rounds,
         max_identical_tool_calls,
         max_response_bytes,
+        max_tool_calls_per_answer,
+        max_tool_calls_per_turn,
+        max_tool_results_bytes,
         openai,
         local,
     })
 }
 
-/// `llm.max_response_bytes`: 1 KiB to 1 GiB, default 32 MiB.
-fn resolve_max_response_bytes(v: Option<i64>) -> Result<usize, ConfigError> {
+/// A cap in bytes (`llm.max_response_bytes`, `llm.max_tool_results_bytes`): 1 KiB to 1 GiB.
+fn byte_size(
+    key: &str,
+    v: Option<i64>,
+    default: usize,
+    default_shown: &str,
+) -> Result<usize, ConfigError> {
     const MIN: i64 = 1024;
     const MAX: i64 = 1 << 30;
     match v {
-        None => Ok(DEFAULT_MAX_RESPONSE_BYTES),
+        None => Ok(default),
         Some(n) if (MIN..=MAX).contains(&n) => Ok(n as usize),
         Some(n) => Err(bad(
-            "llm.max_response_bytes",
+            key,
             format!(
-                "must be between {MIN} and {MAX} bytes (got {n}); the default is 33554432 (32 MiB)"
+                "must be between {MIN} and {MAX} bytes (got {n}); the default is {default} \
+                 ({default_shown})"
             ),
         )),
     }
+}
+
+/// A cap on a number of tool calls: 1 to `max`.
+fn at_least_one(key: &str, v: Option<i64>, default: usize, max: u32) -> Result<u32, ConfigError> {
+    let default = u32::try_from(default).unwrap_or(max);
+    let n = count(key, v, default, max)?;
+    if n == 0 {
+        return Err(bad(key, "must be at least 1"));
+    }
+    Ok(n)
 }
 
 /// `--provider`, else `GOSHI_LLM_PROVIDER`, else `llm.provider`, else `auto`.

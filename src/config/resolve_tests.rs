@@ -60,6 +60,25 @@ fn invalid_values_name_the_key_and_range() {
     assert_eq!(err.key, "llm.model");
     let err = from_yaml("llm: {reasoning_effort: extreme}", &o, &e).unwrap_err();
     assert!(err.message.contains("xhigh"));
+    let err = from_yaml("llm: {max_tool_calls_per_answer: 0}", &o, &e).unwrap_err();
+    assert_eq!(err.key, "llm.max_tool_calls_per_answer");
+    let err = from_yaml("llm: {max_tool_results_bytes: 10}", &o, &e).unwrap_err();
+    assert_eq!(err.key, "llm.max_tool_results_bytes");
+    assert!(err.message.contains("8388608 (8 MiB)"), "{err}");
+    let caps = from_yaml(
+        "llm: {max_tool_calls_per_answer: 3, max_tool_calls_per_turn: 5, max_tool_results_bytes: 2048}",
+        &o,
+        &e,
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            caps.llm.max_tool_calls_per_answer,
+            caps.llm.max_tool_calls_per_turn,
+            caps.llm.max_tool_results_bytes
+        ),
+        (3, 5, 2048)
+    );
     let err = from_yaml("llm: {reasoning_summary: brief}", &o, &e).unwrap_err();
     assert_eq!(err.key, "llm.reasoning_summary");
     assert!(err.message.contains("auto, concise, detailed"), "{err}");

@@ -96,3 +96,59 @@ fn tool_results_past_8_mib_in_one_round_end_the_turn() {
         assert_eq!(chat.requests().len(), 1, "{b:?}");
     }
 }
+
+#[test]
+fn the_tool_caps_are_set_in_goshi_yaml_and_named_when_hit() {
+    let b = Backend::OpenAi;
+    let chat = Chat::new(b);
+    chat.config("llm: {max_tool_calls_per_answer: 2, max_identical_tool_calls: 1000}\n");
+    let three: Vec<WireCall> = (0..3)
+        .map(|i| call(&format!("c{i}"), "fs_list", r#"{"path":"."}"#))
+        .collect();
+    chat.push(b.tool_reply(&three));
+    let run = chat.chat(&["--allow", "fs.read", "list"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stderr
+            .contains("more than 2 tool calls in one answer (llm.max_tool_calls_per_answer)"),
+        "{run}"
+    );
+    assert_eq!(tool_calls(&chat), 0);
+
+    // Raised: the same answer runs.
+    let chat = Chat::new(b);
+    chat.config("llm: {max_tool_calls_per_answer: 3, max_identical_tool_calls: 1000}\n");
+    let run = chat.tool_turn(&three, "Listed.", &["--allow", "fs.read", "list"]);
+    assert_eq!(run.stdout, "Listed.\n");
+    assert_eq!(tool_calls(&chat), 3);
+
+    let chat = Chat::new(b);
+    chat.config("llm: {max_tool_calls_per_turn: 4, max_identical_tool_calls: 1000}\n");
+    chat.set_default(b.tool_reply(&three));
+    let run = chat.chat(&["--allow", "fs.read", "list"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stderr.contains("(llm.max_tool_calls_per_turn)"),
+        "{run}"
+    );
+    assert_eq!(
+        tool_calls(&chat),
+        3,
+        "the second round of three would pass 4"
+    );
+
+    let chat = Chat::new(b);
+    chat.write("a.txt", &"y".repeat(3000));
+    chat.config("llm: {max_tool_results_bytes: 4096, max_identical_tool_calls: 1000}\n");
+    let reads: Vec<WireCall> = (0..3)
+        .map(|i| call(&format!("r{i}"), "fs_read", r#"{"path":"a.txt"}"#))
+        .collect();
+    chat.push(b.tool_reply(&reads));
+    let run = chat.chat(&["--allow", "fs.read", "read"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stderr
+            .contains("passed 4.0 KiB (llm.max_tool_results_bytes)"),
+        "{run}"
+    );
+}

@@ -143,11 +143,7 @@ impl Renderer<'_> {
                     t.start_row();
                 }
             }
-            Tag::TableCell => {
-                let mut cell = String::new();
-                self.w.swap_out(&mut cell);
-                self.w.in_cell = true;
-            }
+            Tag::TableCell => self.w.start_cell(),
             Tag::Emphasis => self.w.push_style(Role::Emphasis),
             Tag::Strong => self.w.push_style(Role::Strong),
             Tag::Strikethrough => self.w.push_style(Role::Strike),
@@ -178,9 +174,7 @@ impl Renderer<'_> {
             }
             TagEnd::Item => self.w.pop_indent(),
             TagEnd::TableCell => {
-                let mut cell = String::new();
-                self.w.swap_out(&mut cell);
-                self.w.in_cell = false;
+                let cell = self.w.end_cell();
                 if let Some(t) = &mut self.table {
                     t.push_cell(cell);
                 }

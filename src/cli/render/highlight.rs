@@ -4,12 +4,18 @@
 //! The assets are decompressed once per process, on a background thread started by
 //! [`warm_up`] when an answer may be rendered, so neither `goshi --version` nor the first code
 //! block pays for it on the critical path.
+//!
+//! syntect compiles a language's regexes on their first use, which costs the first line of a
+//! language 30 to 80 ms (2026-11-30, `cargo bench --bench render`, `render/cold`). So when a
+//! fence opens in a language not met before, a background thread highlights a sample line in
+//! it, compiling its main regexes while the model writes the block's first line (the regexes
+//! are `OnceCell`s: a line that needs one being compiled waits for it, never compiles twice).
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use syntect::easy::HighlightLines;
 use syntect::highlighting::{Color, FontStyle, Style, Theme, ThemeSet};
-use syntect::parsing::SyntaxSet;
+use syntect::parsing::{SyntaxReference, SyntaxSet};
 
 use super::escape_text;
 
@@ -33,6 +39,28 @@ fn assets() -> Option<&'static Assets> {
             Some(Assets { syntaxes, theme })
         })
         .as_ref()
+}
+
+/// The languages (syntax names) whose regexes are compiled or being compiled.
+static WARMED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Starts compiling the regexes of `syntax` on a background thread, once per process.
+fn warm_syntax(assets: &'static Assets, syntax: &'static SyntaxReference) {
+    let Ok(mut warmed) = WARMED.lock() else {
+        return;
+    };
+    if warmed.contains(&syntax.name) {
+        return;
+    }
+    warmed.push(syntax.name.clone());
+    drop(warmed);
+    let _ = std::thread::Builder::new()
+        .name("goshi-syntax".into())
+        .spawn(move || {
+            // Any line will do: the first position tries every pattern of the main context.
+            let _ =
+                HighlightLines::new(syntax, &assets.theme).highlight_line("x\n", &assets.syntaxes);
+        });
 }
 
 /// Loads the syntaxes and theme on a background thread (if not loaded yet).
@@ -63,6 +91,7 @@ impl CodeLines {
                 .syntaxes
                 .find_syntax_by_token(lang)
                 .or_else(|| a.syntaxes.find_syntax_by_extension(lang))?;
+            warm_syntax(a, syntax);
             Some((HighlightLines::new(syntax, &a.theme), a))
         });
         CodeLines {

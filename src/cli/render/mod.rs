@@ -17,6 +17,7 @@
 
 mod blocks;
 mod highlight;
+mod open;
 mod preview;
 mod table;
 mod writer;
@@ -27,6 +28,7 @@ use pulldown_cmark::{Event, Options, Parser, Tag};
 
 use crate::cli::palette::Role;
 use highlight::CodeLines;
+use open::Open;
 use preview::Preview;
 
 pub use highlight::warm_up;
@@ -108,6 +110,8 @@ pub struct MarkdownStream {
     /// What the current line writes (a buffer kept between lines).
     written: String,
     prev_blank: bool,
+    /// The list or table that `pending` holds, unfinished (see [`Open`]).
+    open: Option<Open>,
     fence: Option<Fence>,
     /// A block was written: the next one is separated by a blank line.
     wrote_block: bool,
@@ -124,6 +128,7 @@ impl MarkdownStream {
             pending: String::new(),
             written: String::new(),
             prev_blank: false,
+            open: None,
             fence: None,
             wrote_block: false,
             preview,
@@ -134,6 +139,10 @@ impl MarkdownStream {
     pub fn push(&mut self, chunk: &str, out: &mut String) {
         for piece in chunk.split_inclusive('\n') {
             self.partial.push_str(piece);
+            // A new block after a written one is written after a blank line; its preview
+            // too. Code lines follow each other.
+            self.preview
+                .set_gap(self.wrote_block && self.fence.is_none());
             if !piece.ends_with('\n') {
                 self.preview.add(piece, out);
                 continue;
@@ -149,6 +158,8 @@ impl MarkdownStream {
             } else {
                 self.preview.clear(out);
                 out.push_str(&written);
+                self.preview
+                    .set_gap(self.wrote_block && self.fence.is_none());
                 self.preview.add(&self.pending, out);
             }
             line.clear();
@@ -176,6 +187,7 @@ impl MarkdownStream {
         }
         self.pending.clear();
         self.prev_blank = false;
+        self.open = None;
         self.wrote_block = false;
     }
 
@@ -213,16 +225,20 @@ impl MarkdownStream {
             return;
         }
         let blank = line.trim().is_empty();
-        let trigger = blank || self.prev_blank || starts_block(line);
+        let after_blank = self.prev_blank;
+        let trigger = blank || after_blank || starts_block(line);
         self.prev_blank = blank;
+        // The next item of an open list or row of an open table completes nothing: no parse.
+        let continues = !blank && !after_blank && self.open.is_some_and(|o| o.continued_by(line));
         self.pending.push_str(line);
-        if trigger {
+        if trigger && !continues {
             self.commit(false, out);
         }
     }
 
     /// Renders the complete blocks of `pending` (all of them when `all`) and drops their text.
     fn commit(&mut self, all: bool, out: &mut String) {
+        self.open = None;
         if self.pending.trim().is_empty() {
             // Blank lines between blocks: nothing to continue, nothing to show.
             self.pending.clear();
@@ -244,16 +260,22 @@ impl MarkdownStream {
         } else {
             tops.len() - 1
         };
-        if n == 0 {
-            return;
-        }
-        let end_event = tops[n - 1].end_event;
         let cut = if n == tops.len() {
             self.pending.len()
         } else {
             let start = tops[n].start_byte;
-            self.pending[..start].rfind('\n').map_or(0, |i| i + 1)
+            let cut = self.pending[..start].rfind('\n').map_or(0, |i| i + 1);
+            // The one block left, unfinished: a list or table at the left margin is `open`.
+            if n + 1 == tops.len() && cut == start && (tops[n].list || tops[n].table) {
+                let first = self.pending[start..].split_inclusive('\n').next();
+                self.open = first.and_then(|l| Open::of(tops[n].list, l));
+            }
+            cut
         };
+        if n == 0 {
+            return;
+        }
+        let end_event = tops[n - 1].end_event;
         let mut rendered = String::new();
         blocks::render(
             events.into_iter().take(end_event + 1).map(|(e, _)| e),
@@ -278,31 +300,41 @@ struct TopBlock {
     closed: bool,
     /// A blank line after it ends it (a paragraph, a table, an HTML block).
     closed_by_blank: bool,
+    /// A list.
+    list: bool,
+    /// A table.
+    table: bool,
 }
 
 fn top_level_blocks(events: &[(Event<'_>, std::ops::Range<usize>)]) -> Vec<TopBlock> {
     let mut tops = Vec::new();
     let mut depth = 0usize;
-    let mut start = (0, false, false);
+    let mut block = None;
     for (i, (ev, range)) in events.iter().enumerate() {
         match ev {
             Event::Start(tag) => {
                 if depth == 0 {
-                    let closed = matches!(tag, Tag::Heading { .. });
-                    let by_blank = matches!(tag, Tag::Paragraph | Tag::Table(_) | Tag::HtmlBlock);
-                    start = (range.start, closed, by_blank);
+                    block = Some(TopBlock {
+                        start_byte: range.start,
+                        end_event: i,
+                        closed: matches!(tag, Tag::Heading { .. }),
+                        closed_by_blank: matches!(
+                            tag,
+                            Tag::Paragraph | Tag::Table(_) | Tag::HtmlBlock
+                        ),
+                        list: matches!(tag, Tag::List(_)),
+                        table: matches!(tag, Tag::Table(_)),
+                    });
                 }
                 depth += 1;
             }
             Event::End(_) => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
-                    tops.push(TopBlock {
-                        start_byte: start.0,
-                        end_event: i,
-                        closed: start.1,
-                        closed_by_blank: start.2,
-                    });
+                    if let Some(mut b) = block.take() {
+                        b.end_event = i;
+                        tops.push(b);
+                    }
                 }
             }
             _ if depth == 0 => tops.push(TopBlock {
@@ -310,6 +342,8 @@ fn top_level_blocks(events: &[(Event<'_>, std::ops::Range<usize>)]) -> Vec<TopBl
                 end_event: i,
                 closed: matches!(ev, Event::Rule),
                 closed_by_blank: true,
+                list: false,
+                table: false,
             }),
             _ => {}
         }

@@ -25,6 +25,9 @@ pub(super) struct Preview {
     shown: bool,
     /// It stopped growing (too tall); nothing more is shown until it is cleared.
     frozen: bool,
+    /// Start with a blank row, where the blank line before the block will be, so the block
+    /// replaces its preview on the very rows the preview took.
+    gap: bool,
 }
 
 impl Preview {
@@ -38,7 +41,14 @@ impl Preview {
             col: 0,
             shown: false,
             frozen: false,
+            gap: false,
         }
+    }
+
+    /// Whether a preview shown from now on starts with a blank row (the blank line that will
+    /// separate its block from the one written before it).
+    pub fn set_gap(&mut self, gap: bool) {
+        self.gap = gap;
     }
 
     /// Shows `text` (untrusted) after what is shown, unless the preview is full.
@@ -51,7 +61,12 @@ impl Preview {
         if safe.contains('\r') {
             safe = Cow::Owned(safe.replace('\r', ""));
         }
-        let (mut row, mut col) = (self.row, self.col);
+        let lead = self.gap && !self.shown;
+        let (mut row, mut col) = if lead {
+            (self.row + 1, 0)
+        } else {
+            (self.row, self.col)
+        };
         for c in safe.chars() {
             match c {
                 '\n' => {
@@ -81,6 +96,9 @@ impl Preview {
         self.row = row;
         self.col = col;
         self.shown = true;
+        if lead {
+            out.push('\n');
+        }
         out.push_str(&safe);
     }
 

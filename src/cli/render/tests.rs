@@ -218,11 +218,17 @@ fn the_preview_shows_the_block_being_written_and_erases_only_itself() {
     let mut md = MarkdownStream::new(opts(true));
     let mut out = String::new();
     md.push("# Done\n\nHalf a para", &mut out);
-    assert!(out.ends_with("Half a para"), "{out:?}");
+    // The preview starts where the paragraph will be: after the blank line that separates
+    // it from the heading.
+    assert!(
+        out.ends_with("␛[0m\n\nHalf a para".replace('␛', "\x1b").as_str()),
+        "{out:?}"
+    );
     let before = out.len();
     md.push("graph\n\n", &mut out);
     let tail = &out[before..];
-    assert!(tail.starts_with("graph\n\r\x1b[1A\x1b[J"), "{tail:?}");
+    assert!(tail.starts_with("graph\n\r\x1b[2A\x1b[J"), "{tail:?}");
+    assert!(tail.ends_with("\nHalf a paragraph\n"), "{tail:?}");
 }
 
 #[test]
@@ -282,4 +288,17 @@ fn hyperlink_support_is_read_from_the_environment() {
         ("FORCE_HYPERLINK", "0")
     ])));
     assert!(hyperlinks_supported(&env_of(&[("FORCE_HYPERLINK", "1")])));
+}
+
+#[test]
+fn a_table_keeps_what_was_written_before_it_in_its_block() {
+    // Once, the table's first cell swapped away everything before it: the quote's first
+    // paragraph and the blank line before the table.
+    let out = render("> para\n>\n> | a | b |\n> |---|---|\n> | 1 | 2 |\n");
+    let plain = visible(&out);
+    assert!(plain.starts_with("␛[2m│␛[0m para\n␛[2m│␛[0m\n"), "{plain}");
+    assert!(
+        plain.contains("\n␛[2m│␛[0m ␛[1ma␛[0m ␛[2m│␛[0m ␛[1mb␛[0m"),
+        "{plain}"
+    );
 }

@@ -21,7 +21,9 @@ pub(super) struct Writer {
     /// A blank line is due before the next block.
     pub need_blank: bool,
     /// Inside a table cell: no prefixes, no line breaks.
-    pub in_cell: bool,
+    in_cell: bool,
+    /// The output and line state before the table cell being written.
+    before_cell: Option<(String, bool)>,
     /// The plain text of the link being written, to compare it with its URL.
     pub link_text: Option<String>,
 }
@@ -36,6 +38,7 @@ impl Writer {
             at_line_start: true,
             need_blank,
             in_cell: false,
+            before_cell: None,
             link_text: None,
         }
     }
@@ -45,9 +48,20 @@ impl Writer {
         std::mem::take(&mut self.out)
     }
 
-    /// Swaps the output buffer (table cells are written into buffers of their own).
-    pub fn swap_out(&mut self, other: &mut String) {
-        std::mem::swap(&mut self.out, other);
+    /// Starts a table cell: its text goes to a buffer of its own, on one line, until
+    /// [`Writer::end_cell`]; what was written before it and the line's state are kept.
+    pub fn start_cell(&mut self) {
+        let before = std::mem::take(&mut self.out);
+        self.before_cell = Some((before, self.at_line_start));
+        self.in_cell = true;
+    }
+
+    /// Ends a table cell and returns its text; writing goes on where it was before the cell.
+    pub fn end_cell(&mut self) -> String {
+        let (before, at_line_start) = self.before_cell.take().unwrap_or((String::new(), true));
+        self.in_cell = false;
+        self.at_line_start = at_line_start;
+        std::mem::replace(&mut self.out, before)
     }
 
     fn line_start(&mut self) {

@@ -372,4 +372,26 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert!(r[0].is_err());
     }
+
+    #[test]
+    fn thinking_is_its_own_event_before_the_text_of_its_line() {
+        let body = concat!(
+            "{\"message\":{\"role\":\"assistant\",\"content\":\"\",\"thinking\":\"Let me see.\"},\"done\":false}\n",
+            "{\"message\":{\"role\":\"assistant\",\"content\":\"Four.\",\"thinking\":\"\"},\"done\":false}\n",
+            "{\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\"}\n",
+        );
+        let events: Vec<StreamEvent> = decode(body.as_bytes(), &[])
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| !matches!(e, StreamEvent::Usage(_)))
+            .collect();
+        assert_eq!(
+            events,
+            vec![
+                StreamEvent::ReasoningDelta("Let me see.".into()),
+                StreamEvent::TextDelta("Four.".into()),
+                StreamEvent::Finish(FinishReason::Stop),
+            ]
+        );
+    }
 }

@@ -352,6 +352,9 @@ pub fn completion_events(body: &str, names: &ToolNameMap) -> Result<Vec<StreamEv
     struct FullMessage {
         #[serde(default)]
         content: Option<String>,
+        /// Reasoning, as compatible servers send it (see `Delta::reasoning_content`).
+        #[serde(default, alias = "reasoning")]
+        reasoning_content: Option<String>,
         #[serde(default)]
         refusal: Option<String>,
         // Some compatible servers send `"tool_calls": null` for a text-only answer.
@@ -385,6 +388,9 @@ pub fn completion_events(body: &str, names: &ToolNameMap) -> Result<Vec<StreamEv
         .next()
         .ok_or_else(|| LlmError::protocol("the server's answer has no choices"))?;
     if let Some(m) = choice.message {
+        if let Some(thought) = m.reasoning_content.filter(|t| !t.is_empty()) {
+            out.push(StreamEvent::ReasoningDelta(thought));
+        }
         for text in [m.content, m.refusal].into_iter().flatten() {
             if !text.is_empty() {
                 out.push(StreamEvent::TextDelta(text));
@@ -534,5 +540,32 @@ mod tests {
             r[1].as_ref().unwrap_err().kind,
             ErrorKind::StreamInterrupted
         );
+    }
+
+    #[test]
+    fn compatible_servers_reasoning_is_its_own_event_streamed_or_whole() {
+        let body = concat!(
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"Hmm.\"}}]}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":\" Ok.\"}}]}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"\",\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\n",
+            "data: [DONE]\n\n",
+        );
+        let events: Vec<StreamEvent> = decode(body.as_bytes(), &[])
+            .into_iter()
+            .map(|e| e.unwrap())
+            .collect();
+        assert_eq!(
+            events,
+            vec![
+                StreamEvent::ReasoningDelta("Hmm.".into()),
+                StreamEvent::ReasoningDelta(" Ok.".into()),
+                StreamEvent::TextDelta("Hi".into()),
+                StreamEvent::Finish(FinishReason::Stop),
+            ]
+        );
+        let whole = r#"{"choices":[{"message":{"role":"assistant","content":"Hi","reasoning_content":"Hmm."},"finish_reason":"stop"}]}"#;
+        let events = completion_events(whole, &ToolNameMap::new(&[])).unwrap();
+        assert_eq!(events[0], StreamEvent::ReasoningDelta("Hmm.".into()));
+        assert_eq!(events[1], StreamEvent::TextDelta("Hi".into()));
     }
 }
