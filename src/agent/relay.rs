@@ -94,7 +94,13 @@ impl Preparing {
                 if self.index != Some(*index) {
                     return;
                 }
+                let before = self.bytes;
                 self.bytes = self.bytes.saturating_add(fragment.len());
+                // Arguments come a token at a time: the status shows whole bytes up to 1 KiB
+                // and tenths of a KiB past it, so it is told only when that can change.
+                if before >= 1024 && before / 102 == self.bytes / 102 {
+                    return;
+                }
             }
             _ => return,
         }

@@ -378,3 +378,62 @@ async fn ctrl_c_at_the_prompt_cancels_the_turn_and_the_history_stays_valid() {
         assert!(!content.contains("alpha"), "{content}");
     }
 }
+
+/// Records what the loop said it waits for.
+#[derive(Default)]
+struct Waits(Vec<String>);
+
+impl Ui for Waits {
+    fn text(&mut self, _: &str) {}
+    fn flush(&mut self) {}
+    fn end_answer(&mut self) {}
+    fn info(&mut self, _: &str) {}
+    fn tool_start(&mut self, _: &str, _: &str) {}
+    fn tool_end(&mut self, _: bool, _: &str) {}
+    fn waiting(&mut self, what: Waiting<'_>) {
+        self.0.push(match what {
+            Waiting::Model { model } => format!("model {model}"),
+            Waiting::ToolCall { name, bytes } => format!("{name} {bytes}"),
+        });
+    }
+}
+
+#[tokio::test]
+async fn the_ui_hears_what_the_loop_waits_for_without_a_call_per_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut answer = vec![StreamEvent::ToolCallStart {
+        index: 0,
+        id: "c1".into(),
+        name: "fs.write".into(),
+    }];
+    // 3,000 one-byte fragments, as a server streaming a token at a time.
+    let args = format!(r#"{{"path":"a.txt","content":"{}"}}"#, "x".repeat(2971));
+    assert_eq!(args.len(), 3000);
+    answer.extend(args.chars().map(|c| StreamEvent::ToolCallArgumentsDelta {
+        index: 0,
+        fragment: c.to_string(),
+    }));
+    answer.push(StreamEvent::Finish(FinishReason::ToolCalls));
+    let backend = Arc::new(Scripted::new(vec![answer, text_answer("done")]));
+    let perms = Permissions::new(vec![Capability::FsWrite], false, None);
+    let mut session = session_with(backend, dir.path(), RequestOptions::default(), perms);
+    let mut ui = Waits::default();
+    let end = session
+        .run_turn("write", &mut ui, &mut never_interrupt())
+        .await;
+    assert!(matches!(end, TurnEnd::Done), "{end:?}");
+    let w = &ui.0;
+    assert_eq!(w[0], "model m");
+    assert_eq!(w[1], "fs.write 0");
+    assert_eq!(w[2], "fs.write 1");
+    assert!(
+        w.contains(&"fs.write 1024".to_string()),
+        "every byte up to 1 KiB"
+    );
+    // Past 1 KiB, about one call per tenth of a KiB.
+    assert!(w.len() < 1024 + 30, "{} calls", w.len());
+    let last_tool = w.iter().rev().find(|s| s.starts_with("fs.write")).unwrap();
+    let shown: usize = last_tool["fs.write ".len()..].parse().unwrap();
+    assert!(shown > 3000 - 102, "{last_tool}");
+    assert_eq!(w.last().unwrap(), "model m", "then the second round");
+}
