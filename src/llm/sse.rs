@@ -258,6 +258,23 @@ mod tests {
         ev(None, data, None)
     }
 
+    /// `buffered` counts the unfinished line and the data of the event not yet ended: the
+    /// stream's memory cap reads it.
+    #[test]
+    fn buffered_counts_the_unfinished_line_and_the_pending_data() {
+        let mut d = SseDecoder::new();
+        let mut out = Vec::new();
+        assert_eq!(d.buffered(), 0);
+        d.feed(b"data: abc\n", &mut out);
+        assert_eq!(d.buffered(), 4, "the data line, newline kept for joining");
+        d.feed(b"data: de", &mut out);
+        assert_eq!(d.buffered(), 4 + 8, "the data and the unfinished line");
+        d.feed(b"\n\n", &mut out);
+        assert_eq!(d.buffered(), 0);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].data, "abc\nde");
+    }
+
     #[test]
     fn each_line_ending_style() {
         for input in ["data: a\n\n", "data: a\r\n\r\n", "data: a\r\r"] {
