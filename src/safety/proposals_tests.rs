@@ -104,6 +104,21 @@ fn create_refuses_escapes_directories_binary_and_huge_content() {
     ));
 }
 
+/// The limit (`MAX_FILE_BYTES`) is 8 MiB: a file of exactly that size can be proposed.
+#[test]
+fn content_of_8_mib_is_accepted() {
+    let (_d, ctx) = repo();
+    let full = "x".repeat(8 * 1024 * 1024);
+    assert_eq!(
+        create(&ctx, "big.txt", &full)
+            .unwrap()
+            .proposal
+            .content
+            .len(),
+        full.len()
+    );
+}
+
 #[test]
 fn list_is_sorted_by_time_and_load_accepts_prefixes() {
     let (d, ctx) = repo();
