@@ -13,7 +13,8 @@
 //! the same: decisions are made on complete lines only.
 //!
 //! Limits: a link reference definition applies only to links after it within the same pending
-//! text; lines are not re-wrapped (the terminal wraps them).
+//! text. Text inside a list or quote is wrapped to the terminal's width under its indent or bar
+//! (see `writer`); top-level paragraphs are left to the terminal.
 
 mod blocks;
 mod highlight;

@@ -1,6 +1,13 @@
 //! [`Writer`]: styled lines with container prefixes (list bullets, quote bars), for the block
 //! renderer. Styles are SGR parameter stacks: every line ends with a reset and the next one
 //! re-applies them after its prefixes, so a style never bleeds into a quote bar or the prompt.
+//!
+//! Text inside a container is wrapped at word boundaries to the terminal's width, so a long
+//! list item or quote line goes on under its own indent or bar instead of being wrapped by
+//! the terminal to the left margin. Top-level paragraphs are left to the terminal (their
+//! text copies as the model wrote it); a word longer than the room left is never cut.
+
+use unicode_width::UnicodeWidthChar;
 
 use super::escape_text;
 use crate::cli::palette::Role;
@@ -12,12 +19,21 @@ struct Indent {
     first_used: bool,
 }
 
+/// Wrapping is left to the terminal when a container leaves less room than this.
+const MIN_WRAP_ROOM: usize = 16;
+
 /// Builds styled terminal text line by line.
 pub(super) struct Writer {
     out: String,
     indents: Vec<Indent>,
     styles: Vec<&'static str>,
     at_line_start: bool,
+    /// The terminal's columns (0: unknown, no wrapping).
+    width: usize,
+    /// Columns taken on the current line, prefixes included.
+    col: usize,
+    /// Where the current line's text starts, after its prefixes.
+    text_col: usize,
     /// A blank line is due before the next block.
     pub need_blank: bool,
     /// Inside a table cell: no prefixes, no line breaks.
@@ -26,20 +42,28 @@ pub(super) struct Writer {
     before_cell: Option<(String, bool)>,
     /// The plain text of the link being written, to compare it with its URL.
     pub link_text: Option<String>,
+    /// The OSC 8 hyperlink open on this line (closed before a wrap, reopened after it, so
+    /// the prefixes of the next row are not part of the link).
+    hyperlink: Option<String>,
 }
 
 impl Writer {
-    /// A writer at the start of a line; `need_blank` when a block was written before.
-    pub fn new(need_blank: bool) -> Writer {
+    /// A writer at the start of a line for a terminal `width` columns wide (0: unknown);
+    /// `need_blank` when a block was written before.
+    pub fn new(need_blank: bool, width: usize) -> Writer {
         Writer {
             out: String::new(),
             indents: Vec::new(),
             styles: Vec::new(),
             at_line_start: true,
+            width,
+            col: 0,
+            text_col: 0,
             need_blank,
             in_cell: false,
             before_cell: None,
             link_text: None,
+            hyperlink: None,
         }
     }
 
@@ -67,16 +91,59 @@ impl Writer {
     fn line_start(&mut self) {
         if self.at_line_start && !self.in_cell {
             for ind in &mut self.indents {
-                if ind.first_used {
-                    self.out.push_str(&ind.rest);
+                let prefix = if ind.first_used {
+                    &ind.rest
                 } else {
-                    self.out.push_str(&ind.first);
-                    ind.first_used = true;
-                }
+                    &ind.first
+                };
+                ind.first_used = true;
+                self.out.push_str(prefix);
+                self.col += visible_width(prefix, self.col);
             }
+            self.text_col = self.col;
             self.apply_styles();
         }
         self.at_line_start = false;
+    }
+
+    /// Whether text on this line is wrapped by the writer (see the module docs).
+    fn wraps(&self) -> bool {
+        !self.in_cell
+            && !self.indents.is_empty()
+            && self.width >= self.text_col.saturating_add(MIN_WRAP_ROOM)
+    }
+
+    /// One line's worth of untrusted text (no `\n`), escaped, wrapped when [`Self::wraps`].
+    fn segment(&mut self, seg: &str) {
+        self.line_start();
+        let safe = escape_text(seg);
+        if !self.wraps() {
+            self.col += visible_width(&safe, self.col);
+            self.out.push_str(&safe);
+            return;
+        }
+        for word in safe.split_inclusive(' ') {
+            let bare = word.trim_end_matches(' ');
+            let w = visible_width(bare, self.col);
+            if self.col > self.text_col && self.col + w > self.width {
+                // Break here: the spaces before the word were written, drop them.
+                let kept = self.out.trim_end_matches(' ').len();
+                self.out.truncate(kept);
+                if self.hyperlink.is_some() {
+                    self.out.push_str(OSC8_CLOSE);
+                }
+                self.newline();
+                self.line_start();
+                if let Some(url) = &self.hyperlink {
+                    self.out.push_str(&osc8_open(url));
+                }
+                if bare.is_empty() {
+                    continue;
+                }
+            }
+            self.out.push_str(word);
+            self.col += visible_width(word, self.col);
+        }
     }
 
     fn apply_styles(&mut self) {
@@ -97,16 +164,28 @@ impl Writer {
                 self.newline();
             }
             if !seg.is_empty() {
-                self.line_start();
-                self.out.push_str(&escape_text(seg));
+                self.segment(seg);
             }
         }
+    }
+
+    /// Starts an OSC 8 hyperlink to `url` (checked safe by the caller).
+    pub fn open_hyperlink(&mut self, url: &str) {
+        self.raw(&osc8_open(url));
+        self.hyperlink = Some(url.to_owned());
+    }
+
+    /// Ends the OSC 8 hyperlink.
+    pub fn close_hyperlink(&mut self) {
+        self.raw(OSC8_CLOSE);
+        self.hyperlink = None;
     }
 
     /// goshi's own text or sequences (already safe), on the current line.
     pub fn raw(&mut self, s: &str) {
         self.line_start();
         self.out.push_str(s);
+        self.col += visible_width(s, self.col);
     }
 
     /// Text in a role's style.
@@ -139,6 +218,8 @@ impl Writer {
         }
         self.out.push('\n');
         self.at_line_start = true;
+        self.col = 0;
+        self.text_col = 0;
     }
 
     /// Ends the current line if something is on it.
@@ -198,13 +279,53 @@ impl Writer {
     }
 }
 
+const OSC8_CLOSE: &str = "\x1b]8;;\x1b\\";
+
+fn osc8_open(url: &str) -> String {
+    format!("\x1b]8;;{url}\x1b\\")
+}
+
+/// The columns `s` takes on a terminal from column `col`: escape sequences (goshi's own
+/// SGR and OSC 8; untrusted text is escaped before it gets here) take none, a tab goes to the
+/// next multiple of 8.
+fn visible_width(s: &str, col: usize) -> usize {
+    let mut end = col;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => match chars.next() {
+                // CSI: parameters up to a final byte.
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                // OSC: up to BEL or ESC \.
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\x07' || (c == '\x1b' && chars.next().is_some()) {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\t' => end = (end / 8 + 1) * 8,
+            _ => end += c.width().unwrap_or(0),
+        }
+    }
+    end - col
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn styles_are_reset_at_line_ends_and_reapplied_after_prefixes() {
-        let mut w = Writer::new(false);
+        let mut w = Writer::new(false, 0);
         w.push_indent("> ".into(), "> ".into());
         w.push_style(Role::Strong);
         w.text("a\nb");
@@ -215,10 +336,76 @@ mod tests {
 
     #[test]
     fn bullets_only_on_the_first_line() {
-        let mut w = Writer::new(false);
+        let mut w = Writer::new(false, 0);
         w.push_indent("- ".into(), "  ".into());
         w.text("one\ntwo\n");
         w.pop_indent();
         assert_eq!(w.take(), "- one\n  two\n");
+    }
+
+    #[test]
+    fn container_text_wraps_under_its_indent_and_bar() {
+        let mut w = Writer::new(false, 20);
+        w.push_indent("- ".into(), "  ".into());
+        w.push_style(Role::Strong);
+        w.text("alpha beta gamma delta epsilon");
+        w.pop_style();
+        w.pop_indent();
+        assert_eq!(
+            w.take(),
+            "- \x1b[1malpha beta gamma\x1b[0m\n  \x1b[1mdelta epsilon\x1b[0m\n"
+        );
+        let mut q = Writer::new(false, 20);
+        q.push_indent("\x1b[2m│\x1b[0m ".into(), "\x1b[2m│\x1b[0m ".into());
+        q.text("one two three four five six seven");
+        q.pop_indent();
+        let out = q.take();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        for l in &lines {
+            assert!(l.starts_with("\x1b[2m│\x1b[0m "), "{l:?}");
+            assert!(visible_width(l, 0) <= 20, "{l:?}");
+        }
+    }
+
+    #[test]
+    fn a_word_longer_than_the_room_is_never_cut_and_top_level_text_is_not_wrapped() {
+        let mut w = Writer::new(false, 20);
+        w.push_indent("- ".into(), "  ".into());
+        let url = "https://example.com/a/very/long/path";
+        w.text(&format!("see {url} now"));
+        w.pop_indent();
+        assert_eq!(w.take(), format!("- see\n  {url}\n  now\n"));
+        let mut top = Writer::new(false, 20);
+        top.text("alpha beta gamma delta epsilon");
+        top.end_line();
+        assert_eq!(top.take(), "alpha beta gamma delta epsilon\n");
+    }
+
+    #[test]
+    fn a_hyperlink_is_closed_before_a_wrap_and_reopened_after_the_prefix() {
+        let mut w = Writer::new(false, 20);
+        w.push_indent("- ".into(), "  ".into());
+        w.open_hyperlink("https://x.y");
+        w.text("one two three four five");
+        w.close_hyperlink();
+        w.pop_indent();
+        let open = "\x1b]8;;https://x.y\x1b\\";
+        let close = "\x1b]8;;\x1b\\";
+        assert_eq!(
+            w.take(),
+            format!("- {open}one two three four{close}\n  {open}five{close}\n")
+        );
+    }
+
+    #[test]
+    fn widths_skip_goshis_sequences_and_count_wide_characters() {
+        assert_eq!(visible_width("\x1b[1;38;5;3mab\x1b[0m", 0), 2);
+        assert_eq!(
+            visible_width("\x1b]8;;https://x\x1b\\link\x1b]8;;\x1b\\", 0),
+            4
+        );
+        assert_eq!(visible_width("日本", 0), 4);
+        assert_eq!(visible_width("\t", 3), 5);
     }
 }
