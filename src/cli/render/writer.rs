@@ -118,7 +118,7 @@ impl Writer {
         self.line_start();
         let safe = escape_text(seg);
         if !self.wraps() {
-            self.col += visible_width(&safe, self.col);
+            // Not wrapped: the column does not matter for the rest of this line.
             self.out.push_str(&safe);
             return;
         }
@@ -185,7 +185,9 @@ impl Writer {
     pub fn raw(&mut self, s: &str) {
         self.line_start();
         self.out.push_str(s);
-        self.col += visible_width(s, self.col);
+        if self.wraps() {
+            self.col += visible_width(s, self.col);
+        }
     }
 
     /// Text in a role's style.
