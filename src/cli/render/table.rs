@@ -1,8 +1,8 @@
 //! GFM tables laid out in columns: cells padded to the widest cell of their column (by
 //! display width, ignoring goshi's own escape sequences), header bold, a rule under it.
 
+use super::writer::visible_width;
 use pulldown_cmark::Alignment;
-use unicode_width::UnicodeWidthChar;
 
 use crate::cli::palette::Role;
 
@@ -42,7 +42,7 @@ impl Table {
         let mut widths = vec![0usize; cols];
         for row in &self.rows {
             for (i, cell) in row.iter().enumerate() {
-                widths[i] = widths[i].max(visible_width(cell));
+                widths[i] = widths[i].max(visible_width(cell, 0));
             }
         }
         let bar = format!("\x1b[{}m│\x1b[0m", Role::Dim.sgr());
@@ -55,7 +55,7 @@ impl Table {
                     line.push(' ');
                 }
                 let cell = row.get(i).map_or("", String::as_str);
-                let pad = w.saturating_sub(visible_width(cell));
+                let pad = w.saturating_sub(visible_width(cell, 0));
                 let (left, right) = match self.aligns.get(i) {
                     Some(Alignment::Right) => (pad, 0),
                     Some(Alignment::Center) => (pad / 2, pad - pad / 2),
@@ -83,51 +83,9 @@ impl Table {
     }
 }
 
-/// The display width of text that may hold goshi's own SGR (`ESC[...m`) and OSC 8
-/// (`ESC]8;;...ESC\`) sequences; everything else in it was made terminal-safe before.
-pub(super) fn visible_width(s: &str) -> usize {
-    let mut width = 0;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\x1b' {
-            width += c.width().unwrap_or(0);
-            continue;
-        }
-        match chars.next() {
-            Some('[') => {
-                for n in chars.by_ref() {
-                    if n.is_ascii_alphabetic() {
-                        break;
-                    }
-                }
-            }
-            Some(']') => {
-                while let Some(n) = chars.next() {
-                    if n == '\x1b' && chars.peek() == Some(&'\\') {
-                        chars.next();
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    width
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn width_skips_our_sequences() {
-        assert_eq!(visible_width("\x1b[1mab\x1b[0m"), 2);
-        assert_eq!(
-            visible_width("\x1b]8;;https://x\x1b\\link\x1b]8;;\x1b\\"),
-            4
-        );
-        assert_eq!(visible_width("日本"), 4);
-    }
 
     #[test]
     fn columns_are_aligned() {

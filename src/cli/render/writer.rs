@@ -290,7 +290,7 @@ fn osc8_open(url: &str) -> String {
 /// The columns `s` takes on a terminal from column `col`: escape sequences (goshi's own
 /// SGR and OSC 8; untrusted text is escaped before it gets here) take none, a tab goes to the
 /// next multiple of 8.
-fn visible_width(s: &str, col: usize) -> usize {
+pub(super) fn visible_width(s: &str, col: usize) -> usize {
     let mut end = col;
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
