@@ -13,8 +13,8 @@
 //! the same: decisions are made on complete lines only.
 //!
 //! Limits: a link reference definition applies only to links after it within the same pending
-//! text. Text inside a list or quote is wrapped to the terminal's width under its indent or bar
-//! (see `writer`); top-level paragraphs are left to the terminal.
+//! text. Text is wrapped at word boundaries to the terminal's width, under its indent or bar in
+//! a list or quote (see `writer`); code and tables are not wrapped.
 
 mod blocks;
 mod highlight;

@@ -2,10 +2,11 @@
 //! renderer. Styles are SGR parameter stacks: every line ends with a reset and the next one
 //! re-applies them after its prefixes, so a style never bleeds into a quote bar or the prompt.
 //!
-//! Text inside a container is wrapped at word boundaries to the terminal's width, so a long
-//! list item or quote line goes on under its own indent or bar instead of being wrapped by
-//! the terminal to the left margin. Top-level paragraphs are left to the terminal (their
-//! text copies as the model wrote it); a word longer than the room left is never cut.
+//! Text is wrapped at word boundaries to the terminal's width, so a word is never cut in two
+//! at the edge of the screen and a long list item or quote line goes on under its own indent
+//! or bar instead of at the left margin. A word longer than the room left is never cut (the
+//! terminal wraps it); code and table rows are never wrapped. Pipes get the model's text as
+//! it came, so nothing is lost for copying.
 
 use unicode_width::UnicodeWidthChar;
 
@@ -34,6 +35,10 @@ pub(super) struct Writer {
     col: usize,
     /// Where the current line's text starts, after its prefixes.
     text_col: usize,
+    /// The last text written on this line ended with a space: a wrap may come next.
+    after_space: bool,
+    /// The end in `out` of the last word written on this line (or of its prefixes).
+    text_end: usize,
     /// A blank line is due before the next block.
     pub need_blank: bool,
     /// Inside a table cell: no prefixes, no line breaks.
@@ -59,6 +64,8 @@ impl Writer {
             width,
             col: 0,
             text_col: 0,
+            after_space: false,
+            text_end: 0,
             need_blank,
             in_cell: false,
             before_cell: None,
@@ -101,6 +108,8 @@ impl Writer {
                 self.col += visible_width(prefix, self.col);
             }
             self.text_col = self.col;
+            self.text_end = self.out.len();
+            self.after_space = false;
             self.apply_styles();
         }
         self.at_line_start = false;
@@ -108,9 +117,7 @@ impl Writer {
 
     /// Whether text on this line is wrapped by the writer (see the module docs).
     fn wraps(&self) -> bool {
-        !self.in_cell
-            && !self.indents.is_empty()
-            && self.width >= self.text_col.saturating_add(MIN_WRAP_ROOM)
+        !self.in_cell && self.width >= self.text_col.saturating_add(MIN_WRAP_ROOM)
     }
 
     /// One line's worth of untrusted text (no `\n`), escaped, wrapped when [`Self::wraps`].
@@ -125,24 +132,38 @@ impl Writer {
         for word in safe.split_inclusive(' ') {
             let bare = word.trim_end_matches(' ');
             let w = visible_width(bare, self.col);
-            if self.col > self.text_col && self.col + w > self.width {
-                // Break here: the spaces before the word were written, drop them.
-                let kept = self.out.trim_end_matches(' ').len();
-                self.out.truncate(kept);
-                if self.hyperlink.is_some() {
-                    self.out.push_str(OSC8_CLOSE);
-                }
-                self.newline();
-                self.line_start();
-                if let Some(url) = &self.hyperlink {
-                    self.out.push_str(&osc8_open(url));
-                }
+            // Only where a space was written (a text event may start mid-word).
+            if self.after_space && self.col > self.text_col && self.col + w > self.width {
+                self.break_line();
                 if bare.is_empty() {
                     continue;
                 }
             }
             self.out.push_str(word);
             self.col += visible_width(word, self.col);
+            if !bare.is_empty() {
+                self.text_end = self.out.len() - (word.len() - bare.len());
+            }
+            self.after_space = word.ends_with(' ');
+        }
+    }
+
+    /// Ends the line at a wrap: the spaces written since the last word are dropped (what
+    /// else came after it is goshi's own sequences, kept), the hyperlink is closed and
+    /// reopened after the next line's prefixes.
+    fn break_line(&mut self) {
+        if let Some(tail) = self.out.get(self.text_end..) {
+            let tail: String = tail.chars().filter(|c| *c != ' ').collect();
+            self.out.truncate(self.text_end);
+            self.out.push_str(&tail);
+        }
+        if self.hyperlink.is_some() {
+            self.out.push_str(OSC8_CLOSE);
+        }
+        self.newline();
+        self.line_start();
+        if let Some(url) = &self.hyperlink {
+            self.out.push_str(&osc8_open(url));
         }
     }
 
@@ -371,7 +392,7 @@ mod tests {
     }
 
     #[test]
-    fn a_word_longer_than_the_room_is_never_cut_and_top_level_text_is_not_wrapped() {
+    fn a_word_longer_than_the_room_is_never_cut_and_a_narrow_terminal_is_left_alone() {
         let mut w = Writer::new(false, 20);
         w.push_indent("- ".into(), "  ".into());
         let url = "https://example.com/a/very/long/path";
@@ -381,7 +402,16 @@ mod tests {
         let mut top = Writer::new(false, 20);
         top.text("alpha beta gamma delta epsilon");
         top.end_line();
-        assert_eq!(top.take(), "alpha beta gamma delta epsilon\n");
+        assert_eq!(top.take(), "alpha beta gamma\ndelta epsilon\n");
+        let mut narrow = Writer::new(false, 12);
+        narrow.push_indent("- ".into(), "  ".into());
+        narrow.text("alpha beta gamma");
+        narrow.pop_indent();
+        assert_eq!(
+            narrow.take(),
+            "- alpha beta gamma\n",
+            "less than 16 columns of room"
+        );
     }
 
     #[test]
@@ -398,6 +428,22 @@ mod tests {
             w.take(),
             format!("- {open}one two three four{close}\n  {open}five{close}\n")
         );
+    }
+
+    #[test]
+    fn a_line_breaks_only_where_a_space_was_written() {
+        // pulldown-cmark may cut one word into several text events (at `]`, `*`, ...).
+        let mut w = Writer::new(false, 20);
+        w.text("alpha beta gamma");
+        w.text("delta epsilon");
+        w.end_line();
+        assert_eq!(w.take(), "alpha beta gammadelta\nepsilon\n");
+        // A style that ends before the break stays ended on the line it was on.
+        let mut s = Writer::new(false, 20);
+        s.styled(Role::Strong, "alpha beta");
+        s.text(" gamma delta");
+        s.end_line();
+        assert_eq!(s.take(), "\x1b[1malpha beta\x1b[0m gamma\ndelta\n");
     }
 
     #[test]
