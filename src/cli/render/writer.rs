@@ -39,6 +39,10 @@ pub(super) struct Writer {
     after_space: bool,
     /// The end in `out` of the last word written on this line (or of its prefixes).
     text_end: usize,
+    /// Spaces after the last word, not written yet: dropped if the line breaks there (or
+    /// ends), so no space is ever written past the last column (the terminal would wrap it
+    /// onto a row of its own).
+    spaces: usize,
     /// A blank line is due before the next block.
     pub need_blank: bool,
     /// Inside a table cell: no prefixes, no line breaks.
@@ -66,6 +70,7 @@ impl Writer {
             text_col: 0,
             after_space: false,
             text_end: 0,
+            spaces: 0,
             need_blank,
             in_cell: false,
             before_cell: None,
@@ -126,25 +131,49 @@ impl Writer {
         let safe = escape_text(seg);
         if !self.wraps() {
             // Not wrapped: the column does not matter for the rest of this line.
+            self.write_spaces();
             self.out.push_str(&safe);
             return;
         }
         for word in safe.split_inclusive(' ') {
             let bare = word.trim_end_matches(' ');
-            let w = visible_width(bare, self.col);
-            // Only where a space was written (a text event may start mid-word).
-            if self.after_space && self.col > self.text_col && self.col + w > self.width {
-                self.break_line();
-                if bare.is_empty() {
-                    continue;
-                }
-            }
-            self.out.push_str(word);
-            self.col += visible_width(word, self.col);
             if !bare.is_empty() {
-                self.text_end = self.out.len() - (word.len() - bare.len());
+                let w = visible_width(bare, self.col + self.spaces);
+                // Only where a space was written (a text event may start mid-word).
+                let past = self.col + self.spaces + w > self.width;
+                if self.after_space && self.col > self.text_col && past {
+                    self.spaces = 0;
+                    self.break_line();
+                } else {
+                    self.write_spaces();
+                }
+                self.out.push_str(bare);
+                self.col += visible_width(bare, self.col);
+                self.text_end = self.out.len();
+                self.after_space = false;
             }
-            self.after_space = word.ends_with(' ');
+            if bare.len() < word.len() {
+                self.spaces += word.len() - bare.len();
+                self.after_space = true;
+            }
+        }
+    }
+
+    /// Writes the pending spaces (see [`Writer::spaces`]).
+    fn write_spaces(&mut self) {
+        for _ in 0..self.spaces {
+            self.out.push(' ');
+        }
+        self.col += self.spaces;
+        self.spaces = 0;
+    }
+
+    /// Before goshi's own sequences: the pending spaces go first when they fit, so a style
+    /// or link that starts with the next word does not start with them; when they do not
+    /// fit, the next word breaks the line and they are dropped.
+    fn spaces_before_sequence(&mut self) {
+        if self.col + self.spaces <= self.width {
+            self.write_spaces();
         }
     }
 
@@ -205,6 +234,7 @@ impl Writer {
     /// goshi's own text or sequences (already safe), on the current line.
     pub fn raw(&mut self, s: &str) {
         self.line_start();
+        self.spaces_before_sequence();
         self.out.push_str(s);
         if self.wraps() {
             self.col += visible_width(s, self.col);
@@ -243,6 +273,7 @@ impl Writer {
         self.at_line_start = true;
         self.col = 0;
         self.text_col = 0;
+        self.spaces = 0;
     }
 
     /// Ends the current line if something is on it.
@@ -286,6 +317,7 @@ impl Writer {
     pub fn push_style(&mut self, role: Role) {
         self.styles.push(role.sgr());
         if !self.at_line_start || self.in_cell {
+            self.spaces_before_sequence();
             self.out.push_str("\x1b[");
             self.out.push_str(role.sgr());
             self.out.push('m');
@@ -296,6 +328,7 @@ impl Writer {
     pub fn pop_style(&mut self) {
         self.styles.pop();
         if !self.at_line_start || self.in_cell {
+            self.spaces_before_sequence();
             self.out.push_str("\x1b[0m");
             self.apply_styles();
         }
@@ -455,5 +488,69 @@ mod tests {
         );
         assert_eq!(visible_width("日本", 0), 4);
         assert_eq!(visible_width("\t", 3), 5);
+    }
+
+    /// `s` without goshi's sequences (SGR, OSC 8).
+    fn plain(s: &str) -> String {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c != '\x1b' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('[') => while chars.next().is_some_and(|c| !c.is_ascii_alphabetic()) {},
+                Some(']') => while chars.next().is_some_and(|c| c != '\\') {},
+                _ => {}
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Whatever the words, styles, links and width: no line is wider than the terminal
+        /// unless it holds one word that is, every line keeps its container's prefix, and no
+        /// word is lost, cut or changed.
+        #[test]
+        fn wrapped_lines_fit_keep_their_prefix_and_lose_nothing(
+            words in proptest::collection::vec(("[a-zé日]{1,14}", 0u8..4), 1..40),
+            width in 18usize..60, // room for MIN_WRAP_ROOM after the prefix
+            quote in proptest::bool::ANY,
+        ) {
+            let mut w = Writer::new(false, width);
+            let (first, rest) = if quote { ("│ ", "│ ") } else { ("• ", "  ") };
+            w.push_indent(format!("\x1b[2m{first}\x1b[0m"), rest.to_owned());
+            for (word, kind) in &words {
+                match kind {
+                    0 => w.text(word),
+                    1 => w.styled(Role::Strong, word),
+                    2 => {
+                        w.open_hyperlink("https://example.com/x");
+                        w.text(word);
+                        w.close_hyperlink();
+                    }
+                    _ => w.styled(Role::Code, word),
+                }
+                w.text(" ");
+            }
+            w.pop_indent();
+            let out = w.take();
+            let mut seen = Vec::new();
+            for (i, line) in out.lines().enumerate() {
+                let text = plain(line);
+                let prefix = if i == 0 { first } else { rest };
+                proptest::prop_assert!(text.starts_with(prefix), "{text:?}");
+                let body = &text[prefix.len()..];
+                let cols = visible_width(&text, 0);
+                proptest::prop_assert!(
+                    cols <= width || !body.trim_end().contains(' '),
+                    "{cols} > {width}: {text:?}"
+                );
+                seen.extend(body.split_whitespace().map(str::to_owned));
+            }
+            let want: Vec<String> = words.iter().map(|(w, _)| w.clone()).collect();
+            proptest::prop_assert_eq!(seen, want);
+        }
     }
 }
