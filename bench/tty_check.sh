@@ -41,6 +41,7 @@ The **decoder** reads `bytes` as they arrive and returns *events*; see the
 | size | `usize` | 16 |
 | name | `String` | none |
 | 名前 | 文字列 | — |
+| note | `str` | a cell long enough that the table is wider than the terminal's hundred columns, so it must be fitted |
 
 ## Code
 

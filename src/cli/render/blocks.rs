@@ -182,7 +182,7 @@ impl Renderer<'_> {
             TagEnd::Table => {
                 if let Some(t) = self.table.take() {
                     let mut s = String::new();
-                    t.render(&mut s);
+                    t.render(self.w.room(), &mut s);
                     for line in s.lines() {
                         self.w.raw(line);
                         self.w.newline();

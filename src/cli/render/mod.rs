@@ -14,7 +14,8 @@
 //!
 //! Limits: a link reference definition applies only to links after it within the same pending
 //! text. Text is wrapped at word boundaries to the terminal's width, under its indent or bar in
-//! a list or quote (see `writer`); code and tables are not wrapped.
+//! a list or quote (see `writer`); a table too wide is fitted (see `table`); code is not
+//! wrapped.
 
 mod blocks;
 mod highlight;

@@ -5,8 +5,8 @@
 //! Text is wrapped at word boundaries to the terminal's width, so a word is never cut in two
 //! at the edge of the screen and a long list item or quote line goes on under its own indent
 //! or bar instead of at the left margin. A word longer than the room left is never cut (the
-//! terminal wraps it); code and table rows are never wrapped. Pipes get the model's text as
-//! it came, so nothing is lost for copying.
+//! terminal wraps it); code is never wrapped, and tables are fitted by `table`. Pipes get the
+//! model's text as it came, so nothing is lost for copying.
 
 use unicode_width::UnicodeWidthChar;
 
@@ -217,6 +217,12 @@ impl Writer {
                 self.segment(seg);
             }
         }
+    }
+
+    /// The columns a line has after its containers' prefixes (0: the width is unknown).
+    pub fn room(&self) -> usize {
+        let prefixes: usize = self.indents.iter().map(|i| visible_width(&i.rest, 0)).sum();
+        self.width.saturating_sub(prefixes)
     }
 
     /// Starts an OSC 8 hyperlink to `url` (checked safe by the caller).
