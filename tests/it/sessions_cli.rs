@@ -202,7 +202,10 @@ fn sessions_show_renders_the_answers_on_a_terminal_and_keeps_them_raw_on_a_pipe(
         screen.contains("\u{1b}[1mbold\u{1b}[0m"),
         "bold rendered: {screen:?}"
     );
-    assert!(screen.contains("•\u{1b}[0m one"), "list rendered: {screen:?}");
+    assert!(
+        screen.contains("•\u{1b}[0m one"),
+        "list rendered: {screen:?}"
+    );
     assert!(!screen.contains("**"), "no raw markup: {screen:?}");
     assert!(
         screen.contains("list please"),
