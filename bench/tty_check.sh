@@ -41,6 +41,7 @@ The **decoder** reads `bytes` as they arrive and returns *events*; see the
 | size | `usize` | 16 |
 | name | `String` | none |
 | 名前 | 文字列 | — |
+| note | `str` | a cell long enough that the table is wider than the terminal's hundred columns, so it must be fitted |
 
 ## Code
 
@@ -52,7 +53,7 @@ fn decode(buf: &mut Vec<u8>) -> Option<Event> {
 ```
 
 - parse the `data:` lines
-- keep the partial line
+- keep the partial line; this item is long enough to wrap past the hundredth column of the terminal, so it must go on under its bullet
   - nested: a second level
 - emit one event per frame
 
@@ -118,6 +119,17 @@ def cols(line):
             out.append(col)
         col += 2 if unicodedata.east_asian_width(c) in "WF" else 1
     return out
+# Wrapped list and quote text goes on under its indent or bar, never at the left margin.
+lines = text.splitlines()
+for i, l in enumerate(lines):
+    if l.startswith("• keep the partial line") and not lines[i + 1].startswith("  so it must go on"):
+        problems.append(f"list item not wrapped under its bullet: {lines[i + 1]!r}")
+    if l.startswith("│ A quote") and not lines[i + 1].startswith("│ "):
+        problems.append(f"quote not wrapped under its bar: {lines[i + 1]!r}")
+    if l.startswith("A last paragraph") and not lines[i + 1].startswith("written, then"):
+        problems.append(f"paragraph not wrapped at a word boundary: {lines[i + 1]!r}")
+    if len(l) > 100:
+        problems.append(f"a line wider than the terminal: {l!r}")
 rows = [l for l in text.splitlines() if l.count("│") == 2 or "─┼─" in l]
 if len({tuple(cols(r)) for r in rows}) > 1:
     problems.append("table columns not aligned: " + " / ".join(rows))

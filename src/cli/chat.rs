@@ -406,15 +406,22 @@ fn exit_code_for(e: &LlmError) -> ExitCode {
 /// The chat's output: live markdown on a terminal that takes colour, unless `--raw`; the
 /// answer's text as it came everywhere else (pipes and files always).
 fn answer_ui(args: &ChatArgs, screen: &Screen) -> TerminalUi {
-    let env = palette::ColorEnv::from_process();
-    // TERM=dumb cannot move the cursor for the live preview: plain even with --color always.
-    let color = palette::use_color(palette::choice(), env, true) && !env.term_dumb;
-    let ui = if !args.raw && screen.stdout_is_terminal() && color {
+    let ui = if !args.raw && renders_markdown(screen) {
         TerminalUi::with_markdown(screen.clone(), RenderOptions::for_terminal())
     } else {
         TerminalUi::new(screen.clone())
     };
     ui.show_thinking(args.show_thinking)
+}
+
+/// Whether model text goes to stdout rendered as markdown: a terminal that takes colour
+/// (`--color`, `NO_COLOR`, `CLICOLOR_FORCE`) and can move the cursor (not `TERM=dumb`, even
+/// with `--color always`).
+pub(super) fn renders_markdown(screen: &Screen) -> bool {
+    let env = palette::ColorEnv::from_process();
+    screen.stdout_is_terminal()
+        && palette::use_color(palette::choice(), env, true)
+        && !env.term_dumb
 }
 
 /// The audit settings of the configuration.

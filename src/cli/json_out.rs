@@ -1,7 +1,8 @@
 //! `goshi chat --format json|jsonl`: the scripting contract. `json` prints exactly one JSON
 //! object on stdout whatever happens (the answer, model, provider, usage, the tool calls made,
 //! the proposals created, or the error with its kind and message); `jsonl` prints one JSON
-//! event per line as they happen, the same object last (`"type": "end"`). Diagnostics stay
+//! event per line as they happen (`text`, `thinking`, `info`, `tool_start`, `tool_end`,
+//! `proposal`), the same object last (`"type": "end"`). Diagnostics stay
 //! on stderr; nothing else is written to stdout.
 
 use std::process::ExitCode;
@@ -10,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::terminal::Screen;
 use crate::agent::{TurnEnd, Ui};
+use crate::tools::ProposalNote;
 
 /// How `goshi chat` writes its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -95,6 +97,21 @@ impl Ui for JsonUi {
         let call = json!({"tool": tool, "summary": summary, "ok": ok, "detail": detail});
         self.event(json!({"type": "tool_end", "tool": tool, "ok": ok, "detail": detail}));
         self.tools.push(call);
+    }
+
+    /// `jsonl` only: the model's reasoning as it streams, typed apart from the answer (it is
+    /// never part of `answer`).
+    fn thinking(&mut self, s: &str) {
+        self.event(json!({"type": "thinking", "text": s}));
+    }
+
+    /// `jsonl` only: a write proposal stored by the call that just ended (its id is also in
+    /// the final object's `proposals`).
+    fn proposal(&mut self, note: &ProposalNote) {
+        self.event(
+            json!({"type": "proposal", "id": note.id, "short_id": note.short_id,
+            "path": note.path, "added": note.added, "removed": note.removed}),
+        );
     }
 }
 

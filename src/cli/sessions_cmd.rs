@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use serde_json::json;
 
+use super::palette::{Palette, Role};
+use super::render::{MarkdownStream, RenderOptions};
 use super::terminal::Screen;
 use crate::llm::Message;
 use crate::sessions::{Conversation, SessionError, Store};
@@ -43,7 +45,15 @@ pub fn run(cmd: &SessionsCommand) -> ExitCode {
     };
     let result = match cmd {
         SessionsCommand::List { format } => list(&store, format == "json"),
-        SessionsCommand::Show { id, format } => store.load(id).map(|c| show(&c, format == "json")),
+        SessionsCommand::Show { id, format } => store.load(id).map(|c| {
+            if format == "json" {
+                show_json(&c)
+            } else {
+                // On a terminal that takes colour, the model's answers as in the chat.
+                let rich = super::chat::renders_markdown(&screen);
+                show(&c, rich.then(|| screen.out_palette()))
+            }
+        }),
         SessionsCommand::Rm { id } => store
             .remove(id)
             .map(|()| format!("deleted conversation {}\n", sanitize::line(id))),
@@ -90,13 +100,16 @@ fn list(store: &Store, as_json: bool) -> Result<String, SessionError> {
     Ok(out)
 }
 
-fn show(c: &Conversation, as_json: bool) -> String {
-    if as_json {
-        return format!(
-            "{}\n",
-            json!({"id": c.id, "meta": c.meta, "messages": c.messages, "skipped": c.skipped})
-        );
-    }
+fn show_json(c: &Conversation) -> String {
+    format!(
+        "{}\n",
+        json!({"id": c.id, "meta": c.meta, "messages": c.messages, "skipped": c.skipped})
+    )
+}
+
+/// The conversation as text: `who: text` a message a line, escaped; with `rich` (a terminal),
+/// each message under its coloured label and the model's answers rendered as markdown.
+fn show(c: &Conversation, rich: Option<Palette>) -> String {
     let mut out = format!(
         "conversation {} ({}; started {} with {})\n",
         sanitize::line(&c.id),
@@ -127,7 +140,35 @@ fn show(c: &Conversation, as_json: bool) -> String {
             }
             Message::Tool { content, .. } => ("tool", content.clone()),
         };
-        out.push_str(&format!("{who}: {}\n", sanitize::text(&text)));
+        match &rich {
+            Some(p) => rich_message(&mut out, p, who, &text),
+            None => out.push_str(&format!("{who}: {}\n", sanitize::text(&text))),
+        }
     }
     out
+}
+
+/// One message for a terminal: its label, then the model's text rendered (what the user, the
+/// system prompt and tools wrote is shown as it is, escaped).
+fn rich_message(out: &mut String, p: &Palette, who: &str, text: &str) {
+    let role = match who {
+        "you" => Role::Strong,
+        "model" => Role::Heading,
+        _ => Role::Dim,
+    };
+    out.push('\n');
+    out.push_str(&p.paint(role, &format!("{who}:")));
+    out.push('\n');
+    if who == "model" {
+        let opts = RenderOptions {
+            preview: false,
+            ..RenderOptions::for_terminal()
+        };
+        let mut md = MarkdownStream::new(opts);
+        md.push(text, out);
+        md.finish(out);
+    } else {
+        out.push_str(&sanitize::text(text));
+        out.push('\n');
+    }
 }

@@ -73,6 +73,45 @@ pub trait Backend: Send + Sync {
     }
 }
 
+/// A backend wrapped around another that changes only how answers stream (the circuit
+/// breaker, the total deadline); everything else is the inner backend's, through the
+/// [`Backend`] implementation every layer gets.
+pub trait Layer: Send + Sync {
+    /// The backend this one wraps.
+    fn inner(&self) -> &dyn Backend;
+
+    /// [`Backend::stream`] through this layer (it calls the inner backend's).
+    fn stream_through<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<EventStream, LlmError>>;
+}
+
+impl<L: Layer> Backend for L {
+    fn provider_name(&self) -> &'static str {
+        self.inner().provider_name()
+    }
+
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {
+        self.inner().list_models()
+    }
+
+    fn tool_support<'a>(&'a self, model: &'a str) -> BoxFuture<'a, ToolSupport> {
+        self.inner().tool_support(model)
+    }
+
+    fn is_same_model(&self, listed: &str, model: &str) -> bool {
+        self.inner().is_same_model(listed, model)
+    }
+
+    fn stream<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<EventStream, LlmError>> {
+        self.stream_through(request)
+    }
+}
+
 /// A push parser from a wire format's bytes to events. Each backend has one; the
 /// shared [`decode_stream`] drives it from the network.
 pub trait WireDecoder: Send + 'static {
@@ -191,5 +230,62 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::Protocol);
         assert!(err.message.contains("16 MiB"), "{err}");
         assert!(stream.next().await.is_none());
+    }
+
+    /// A backend that answers every question in its own way, to see a layer pass them on.
+    struct Inner;
+
+    impl Backend for Inner {
+        fn provider_name(&self) -> &'static str {
+            "Inner"
+        }
+        fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {
+            Box::pin(async { Ok(vec!["m1".to_owned()]) })
+        }
+        fn tool_support<'a>(&'a self, _model: &'a str) -> BoxFuture<'a, ToolSupport> {
+            Box::pin(async { ToolSupport::No })
+        }
+        fn is_same_model(&self, listed: &str, model: &str) -> bool {
+            listed.eq_ignore_ascii_case(model)
+        }
+        fn stream<'a>(
+            &'a self,
+            _request: &'a ChatRequest,
+        ) -> BoxFuture<'a, Result<EventStream, LlmError>> {
+            Box::pin(async { Err(LlmError::new(ErrorKind::Protocol, "inner")) })
+        }
+    }
+
+    /// A layer that changes only the stream's error.
+    struct Wrap(Inner);
+
+    impl Layer for Wrap {
+        fn inner(&self) -> &dyn Backend {
+            &self.0
+        }
+        fn stream_through<'a>(
+            &'a self,
+            request: &'a ChatRequest,
+        ) -> BoxFuture<'a, Result<EventStream, LlmError>> {
+            Box::pin(async move {
+                let e = self.0.stream(request).await.err().map(|e| e.message);
+                Err(LlmError::new(
+                    ErrorKind::Protocol,
+                    format!("layer over {e:?}"),
+                ))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_layer_answers_with_its_inner_backend_except_for_the_stream() {
+        let b: &dyn Backend = &Wrap(Inner);
+        assert_eq!(b.provider_name(), "Inner");
+        assert_eq!(b.list_models().await.unwrap(), ["m1"]);
+        assert_eq!(b.tool_support("m1").await, ToolSupport::No);
+        assert!(b.is_same_model("M1", "m1"));
+        let req = ChatRequest::default();
+        let err = b.stream(&req).await.err().unwrap();
+        assert_eq!(err.message, "layer over Some(\"inner\")");
     }
 }

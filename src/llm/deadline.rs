@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use tokio::time::Instant;
 
 use super::advice::Advice;
-use super::backend::{Backend, EventStream, ToolSupport};
+use super::backend::{Backend, EventStream, Layer};
 use super::error::{ErrorKind, LlmError};
 use super::types::ChatRequest;
 
@@ -39,24 +39,12 @@ pub fn total_timeout_error(total: Duration) -> LlmError {
     .with_advice(Advice::RaiseTotalTimeout)
 }
 
-impl Backend for DeadlineBackend {
-    fn provider_name(&self) -> &'static str {
-        self.inner.provider_name()
+impl Layer for DeadlineBackend {
+    fn inner(&self) -> &dyn Backend {
+        self.inner.as_ref()
     }
 
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {
-        self.inner.list_models()
-    }
-
-    fn tool_support<'a>(&'a self, model: &'a str) -> BoxFuture<'a, ToolSupport> {
-        self.inner.tool_support(model)
-    }
-
-    fn is_same_model(&self, listed: &str, model: &str) -> bool {
-        self.inner.is_same_model(listed, model)
-    }
-
-    fn stream<'a>(
+    fn stream_through<'a>(
         &'a self,
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<EventStream, LlmError>> {

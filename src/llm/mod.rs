@@ -74,7 +74,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 pub use accumulate::{Accumulator, AssistantTurn};
 pub use advice::{Advice, Setting};
-pub use backend::{Backend, EventStream, ToolSupport};
+pub use backend::{Backend, EventStream, Layer, ToolSupport};
 pub use error::{ErrorKind, LlmError};
 pub use events::{FinishReason, StreamEvent, Usage};
 pub use notice::{Notice, Notifier};

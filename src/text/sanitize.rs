@@ -38,9 +38,10 @@ pub enum Mode {
 /// `s` with every character that could drive the terminal shown visibly escaped (see the
 /// module docs). Borrowed when nothing needed escaping.
 pub fn escape(s: &str, mode: Mode) -> Cow<'_, str> {
-    if !s
-        .char_indices()
-        .any(|(i, c)| needs_escape(c, mode, s.as_bytes().get(i + 1) == Some(&b'\n')))
+    if surely_clean(s.as_bytes(), mode)
+        || !s
+            .char_indices()
+            .any(|(i, c)| needs_escape(c, mode, s.as_bytes().get(i + 1) == Some(&b'\n')))
     {
         return Cow::Borrowed(s);
     }
@@ -106,6 +107,30 @@ pub fn is_format_char(c: char) -> bool {
     )
 }
 
+/// A byte scan that proves `s` needs no escaping in `mode` (the common case, for every token
+/// of every answer; the character-by-character check is several times slower). `false` only
+/// means "look closer": a `\r`, any control, or (outside [`Mode::Text`]) any non-ASCII byte.
+/// In `Text` mode only a C1 control (UTF-8 `C2 80`-`C2 9F`) needs a look among non-ASCII.
+fn surely_clean(s: &[u8], mode: Mode) -> bool {
+    let text = mode == Mode::Text;
+    let mut prev = 0u8;
+    for &b in s {
+        let ok = match b {
+            b'\n' | b'\t' => mode != Mode::Line,
+            0x20..=0x7e => true,
+            // A continuation byte; after C2 it makes U+0080-U+009F, the C1 controls.
+            0x80..=0x9f => text && prev != 0xc2,
+            0xa0..=0xff => text,
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+        prev = b;
+    }
+    true
+}
+
 /// Whether `c` must be escaped in `mode`; `before_lf` says a `\n` follows it.
 fn needs_escape(c: char, mode: Mode, before_lf: bool) -> bool {
     match c {
@@ -153,11 +178,16 @@ impl StreamEscaper {
         }
     }
 
-    /// The safe form of `chunk`, ready to write; may hold back a trailing `\r`.
-    pub fn push(&mut self, chunk: &str) -> String {
+    /// The safe form of `chunk`, ready to write; may hold back a trailing `\r`. Borrowed
+    /// when nothing in it needs escaping (most tokens).
+    pub fn push<'a>(&mut self, chunk: &'a str) -> Cow<'a, str> {
         if chunk.is_empty() {
             // An empty piece says nothing about a held `\r`: keep holding it.
-            return String::new();
+            return Cow::Borrowed("");
+        }
+        if !self.pending_cr && surely_clean(chunk.as_bytes(), self.mode) {
+            // No `\r` in it, so none to hold either.
+            return Cow::Borrowed(chunk);
         }
         let mut out = String::with_capacity(chunk.len() + 4);
         let mut chars = chunk.chars().peekable();
@@ -171,7 +201,7 @@ impl StreamEscaper {
                 next => push_char(&mut out, c, self.mode, next == Some(&'\n')),
             }
         }
-        out
+        Cow::Owned(out)
     }
 
     /// Whatever is still held back (a final lone `\r`, escaped).
@@ -274,7 +304,7 @@ mod tests {
     #[test]
     fn an_empty_piece_keeps_a_held_carriage_return() {
         let mut s = StreamEscaper::new(Mode::Text);
-        let out = [s.push("a\r"), s.push(""), s.push("\nb"), s.finish()].concat();
+        let out = [s.push("a\r"), s.push(""), s.push("\nb"), s.finish().into()].concat();
         assert_eq!(out, "a\r\nb");
     }
 
@@ -291,6 +321,18 @@ mod tests {
                 if mode != Mode::Text {
                     prop_assert!(!out.chars().any(is_format_char));
                 }
+            }
+        }
+
+        #[test]
+        fn the_byte_scan_never_passes_what_the_character_check_escapes(
+            s in "[a \\t\\r\\n\\x00-\\x1f\\x7f\\u{80}-\\u{a0}\\u{ad}\\u{200b}-\\u{202e}\\u{feff}é日🦀]*"
+        ) {
+            for mode in [Mode::Text, Mode::Strict, Mode::Line] {
+                let slow = s.char_indices().any(|(i, c)| {
+                    needs_escape(c, mode, s.as_bytes().get(i + 1) == Some(&b'\n'))
+                });
+                prop_assert!(!(surely_clean(s.as_bytes(), mode) && slow), "{mode:?} {s:?}");
             }
         }
 

@@ -174,3 +174,50 @@ fn a_conversation_resumes_with_another_model() {
     assert_eq!(reqs[1]["model"], "other-model");
     assert_eq!(turns(&reqs[1]).len(), 3);
 }
+
+#[test]
+fn sessions_show_renders_the_answers_on_a_terminal_and_keeps_them_raw_on_a_pipe() {
+    let b = Backend::OpenAi;
+    let chat = Chat::new(b);
+    chat.push(b.text_reply(&["Use **bold**\n\n- one\n- two\n"], (3, 1)));
+    let run = chat.chat(&["--session", "md", "list please"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+
+    let piped = chat.run(chat.goshi(&["sessions", "show", "md"]));
+    assert_eq!(piped.code, Some(0), "{}", piped.stderr);
+    assert!(
+        piped.stdout.contains("model: Use **bold**\n\n- one\n- two"),
+        "raw on a pipe: {}",
+        piped.stdout
+    );
+
+    let mut cmd = chat.std_goshi(&["sessions", "show", "md"]);
+    cmd.env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE");
+    let tty = crate::support::pty::run_on_pty(cmd, 80, 24);
+    assert_eq!(tty.code, Some(0), "{}", tty.stderr);
+    let screen = crate::support::pty::final_screen(&tty.screen, 80);
+    assert!(
+        screen.contains("\u{1b}[1mbold\u{1b}[0m"),
+        "bold rendered: {screen:?}"
+    );
+    assert!(
+        screen.contains("•\u{1b}[0m one"),
+        "list rendered: {screen:?}"
+    );
+    assert!(!screen.contains("**"), "no raw markup: {screen:?}");
+    assert!(
+        screen.contains("list please"),
+        "the question too: {screen:?}"
+    );
+
+    let mut plain = chat.std_goshi(&["sessions", "show", "md"]);
+    plain.env("TERM", "xterm-256color").env("NO_COLOR", "1");
+    let tty = crate::support::pty::run_on_pty(plain, 80, 24);
+    let screen = crate::support::pty::final_screen(&tty.screen, 80);
+    assert!(
+        screen.contains("model: Use **bold**"),
+        "NO_COLOR: as it came: {screen:?}"
+    );
+}

@@ -201,3 +201,60 @@ fn a_stored_proposal_is_named_with_the_command_that_shows_it() {
     assert_eq!(show.code, Some(0), "{}", show.stderr);
     assert!(show.stdout.contains("+more"), "{}", show.stdout);
 }
+
+#[test]
+fn jsonl_types_reasoning_and_proposals_apart_from_the_answer() {
+    let events = |stdout: &str| -> Vec<Value> {
+        stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    for b in BOTH {
+        let chat = Chat::new(b);
+        chat.push(thinking_reply(b, &["Let me", " \x1b[2Jthink"], "Four."));
+        let run = chat.chat(&["--format", "jsonl", "2+2?"]);
+        assert_eq!(run.code, Some(0), "{b:?}: {}", run.stderr);
+        let ev = events(&run.stdout);
+        let of = |t: &str| -> String {
+            ev.iter()
+                .filter(|e| e["type"] == t)
+                .map(|e| e["text"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(of("thinking"), "Let me \x1b[2Jthink", "{b:?}");
+        assert_eq!(of("text"), "Four.", "{b:?}");
+        let end = ev.last().unwrap();
+        assert_eq!(end["type"], "end");
+        assert_eq!(end["answer"], "Four.", "{b:?}: reasoning kept apart");
+        assert!(!run.stdout.contains('\x1b'), "escaped by JSON");
+    }
+
+    let b = Backend::OpenAi;
+    let chat = Chat::new(b);
+    chat.write("notes.txt", "old\n");
+    let run = chat.tool_turn(
+        &[call(
+            "c1",
+            "fs_write",
+            r#"{"path":"notes.txt","content":"new\nmore\n"}"#,
+        )],
+        "Proposed.",
+        &["--format", "jsonl", "--allow", "fs.write", "change notes"],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let ev = events(&run.stdout);
+    let p = ev
+        .iter()
+        .find(|e| e["type"] == "proposal")
+        .unwrap_or_else(|| panic!("no proposal event: {}", run.stdout));
+    assert_eq!(p["path"], "notes.txt");
+    assert_eq!(
+        (p["added"].as_u64(), p["removed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let end = ev.last().unwrap();
+    assert_eq!(end["proposals"][0], p["id"], "{end}");
+    let id = p["short_id"].as_str().unwrap();
+    assert!(p["id"].as_str().unwrap().starts_with(id));
+}

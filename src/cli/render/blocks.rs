@@ -32,7 +32,7 @@ pub(super) fn render<'a>(
     out: &mut String,
 ) {
     let mut r = Renderer {
-        w: Writer::new(need_blank),
+        w: Writer::new(need_blank, opts.width),
         opts,
         lists: Vec::new(),
         links: Vec::new(),
@@ -182,7 +182,7 @@ impl Renderer<'_> {
             TagEnd::Table => {
                 if let Some(t) = self.table.take() {
                     let mut s = String::new();
-                    t.render(&mut s);
+                    t.render(self.w.room(), &mut s);
                     for line in s.lines() {
                         self.w.raw(line);
                         self.w.newline();
@@ -231,7 +231,7 @@ impl Renderer<'_> {
             self.w.styled(Role::Dim, "[image: ");
         }
         if osc8 {
-            self.w.raw(&format!("\x1b]8;;{url}\x1b\\"));
+            self.w.open_hyperlink(url);
         }
         self.w.push_style(Role::Link);
         self.w.link_text = Some(String::new());
@@ -250,7 +250,7 @@ impl Renderer<'_> {
             return;
         };
         if link.osc8 {
-            self.w.raw("\x1b]8;;\x1b\\");
+            self.w.close_hyperlink();
         }
         if link.image {
             self.w.styled(Role::Dim, "]");

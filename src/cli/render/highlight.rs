@@ -74,6 +74,12 @@ pub fn warm_up() {
     }
 }
 
+/// Longer code lines are shown plain: syntect takes about 5 µs a byte here (2026-11-30,
+/// `bench/highlighters`), so a minified file's one line of a megabyte would hold the answer
+/// for seconds. Lines this long are not read by people line by line anyway. The highlighter's
+/// state goes on from the line before, as if the long line were not there.
+const MAX_HIGHLIGHTED_LINE: usize = 4096;
+
 /// Highlights the lines of one code block.
 pub struct CodeLines {
     inner: Option<(HighlightLines<'static>, &'static Assets)>,
@@ -106,7 +112,11 @@ impl CodeLines {
     pub fn line(&mut self, line: &str, out: &mut String) {
         let body = line.strip_suffix('\n').unwrap_or(line);
         let body = body.strip_suffix('\r').unwrap_or(body);
-        let Some((hl, assets)) = &mut self.inner else {
+        let Some((hl, assets)) = self
+            .inner
+            .as_mut()
+            .filter(|_| body.len() <= MAX_HIGHLIGHTED_LINE)
+        else {
             out.push_str(&escape_text(body));
             out.push('\n');
             return;
@@ -199,6 +209,18 @@ mod tests {
         CodeLines::new("python", true).line("print('\x1b]52;c;AAAA\x07')\n", &mut out);
         assert!(!out.contains("\x1b]"), "{out:?}");
         assert!(!out.contains('\x07'));
+    }
+
+    #[test]
+    fn a_line_too_long_to_highlight_is_shown_plain_and_the_next_is_highlighted() {
+        let mut code = CodeLines::new("rust", false);
+        let long = format!("let x = \"{}\";", "a".repeat(MAX_HIGHLIGHTED_LINE));
+        let mut out = String::new();
+        code.line(&format!("{long}\n"), &mut out);
+        assert_eq!(out, format!("{long}\n"));
+        out.clear();
+        code.line("fn main() {}\n", &mut out);
+        assert!(out.contains("\x1b[38;5;"), "{out:?}");
     }
 
     #[test]

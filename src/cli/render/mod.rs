@@ -13,7 +13,9 @@
 //! the same: decisions are made on complete lines only.
 //!
 //! Limits: a link reference definition applies only to links after it within the same pending
-//! text; lines are not re-wrapped (the terminal wraps them).
+//! text. Text is wrapped at word boundaries to the terminal's width, under its indent or bar in
+//! a list or quote (see `writer`); a table too wide is fitted (see `table`); code is not
+//! wrapped.
 
 mod blocks;
 mod highlight;
@@ -116,7 +118,20 @@ pub struct MarkdownStream {
     /// A block was written: the next one is separated by a blank line.
     wrote_block: bool,
     preview: Preview,
+    /// The length of `pending` at its last parse, which left a block unfinished (see
+    /// [`PARSE_BACKOFF_FROM`]).
+    parsed_len: usize,
+    /// Parses of the pending text so far (for the tests of the backoff).
+    #[cfg(test)]
+    parses: usize,
 }
+
+/// Past this many pending bytes, the pending text is parsed again only once it has doubled
+/// since its last parse. Every line that may end a block costs a parse of the block so far; a
+/// block of many such lines (a paragraph of lines that start with `*x` or a digit, a long
+/// loose list) would make that quadratic: 8,000 such lines took 7 s. With the backoff the
+/// parsing is linear; a block this long is written at most one doubling late.
+const PARSE_BACKOFF_FROM: usize = 4096;
 
 impl MarkdownStream {
     /// A renderer for one answer.
@@ -132,6 +147,9 @@ impl MarkdownStream {
             fence: None,
             wrote_block: false,
             preview,
+            parsed_len: 0,
+            #[cfg(test)]
+            parses: 0,
         }
     }
 
@@ -186,6 +204,7 @@ impl MarkdownStream {
             self.commit(true, out);
         }
         self.pending.clear();
+        self.parsed_len = 0;
         self.prev_blank = false;
         self.open = None;
         self.wrote_block = false;
@@ -231,7 +250,9 @@ impl MarkdownStream {
         // The next item of an open list or row of an open table completes nothing: no parse.
         let continues = !blank && !after_blank && self.open.is_some_and(|o| o.continued_by(line));
         self.pending.push_str(line);
-        if trigger && !continues {
+        let len = self.pending.len();
+        let backing_off = len > PARSE_BACKOFF_FROM && len < self.parsed_len.saturating_mul(2);
+        if trigger && !continues && !backing_off {
             self.commit(false, out);
         }
     }
@@ -242,8 +263,15 @@ impl MarkdownStream {
         if self.pending.trim().is_empty() {
             // Blank lines between blocks: nothing to continue, nothing to show.
             self.pending.clear();
+            self.parsed_len = 0;
             return;
         }
+        #[cfg(test)]
+        {
+            self.parses += 1;
+        }
+        // What is left after this commit was parsed and found unfinished.
+        self.parsed_len = self.pending.len();
         let opts =
             Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
         let events: Vec<(Event<'_>, std::ops::Range<usize>)> = Parser::new_ext(&self.pending, opts)
@@ -284,6 +312,7 @@ impl MarkdownStream {
             &mut rendered,
         );
         self.pending.drain(..cut);
+        self.parsed_len = self.pending.len();
         if !rendered.is_empty() {
             out.push_str(&rendered);
             self.wrote_block = true;

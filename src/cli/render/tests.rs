@@ -302,3 +302,26 @@ fn a_table_keeps_what_was_written_before_it_in_its_block() {
         "{plain}"
     );
 }
+
+#[test]
+fn a_long_block_of_lines_that_may_end_it_is_not_parsed_again_at_every_line() {
+    // Paragraph lines that start like a block (`*x`, digits) and a long loose list: each
+    // line may end the block, so each would cost a parse of the block so far (quadratic).
+    let star: String = (0..8000).map(|i| format!("*x{i}\n")).collect();
+    let loose: String = (0..3000).map(|i| format!("- item {i}\n\n")).collect();
+    for text in [star, loose] {
+        let mut md = MarkdownStream::new(opts(false));
+        let mut out = String::new();
+        for line in text.split_inclusive('\n') {
+            md.push(line, &mut out);
+        }
+        let lines = text.lines().count();
+        assert!(
+            md.parses < 1200,
+            "{} parses for {lines} lines: the backoff is not working",
+            md.parses
+        );
+        md.finish(&mut out);
+        assert_eq!(out, render(&text), "the same output as in one piece");
+    }
+}

@@ -14,6 +14,10 @@ use crate::tools::ProposalNote;
 /// How much of the reasoning the folded status line keeps (its newest characters).
 const THOUGHT_TAIL: usize = 400;
 
+/// How much reasoning that comes after answer text is kept for `--show-thinking` until the
+/// answer's line ends (beyond it, only its size is told).
+const LATE_THOUGHT_CAP: usize = 256 * 1024;
+
 /// Where the user reviews a proposal a tool call stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReviewHint {
@@ -29,6 +33,11 @@ struct Thought {
     bytes: usize,
     /// Its newest characters, for the folded status line.
     tail: String,
+    /// Reasoning that came after answer text of the same round, held (up to
+    /// [`LATE_THOUGHT_CAP`]) so that it is not written into the middle of the answer's line.
+    late: String,
+    /// Some of the late reasoning was left out (past the cap).
+    late_cut: bool,
 }
 
 /// The chat loop's output on the screen: answer text on stdout, everything else on stderr.
@@ -55,6 +64,8 @@ pub struct TerminalUi {
     thought: Option<Thought>,
     /// A tool call is being streamed (the answer's line has been ended for the status line).
     preparing: bool,
+    /// Answer text was shown in this round: reasoning now waits until its line ends.
+    answering: bool,
     review: ReviewHint,
 }
 
@@ -71,6 +82,7 @@ impl TerminalUi {
             thought_escaper: StreamEscaper::new(Mode::Text),
             thought: None,
             preparing: false,
+            answering: false,
             review: ReviewHint::Command,
         }
     }
@@ -117,6 +129,14 @@ impl TerminalUi {
         self.buf.push_str(&rest);
         self.write_answer(true);
         self.screen.end_answer();
+        self.answering = false;
+    }
+
+    /// Ends the round's output: the answer's line, then the reasoning (which may have come
+    /// after answer text and waited for that line to end).
+    fn end_round(&mut self) {
+        self.end_answer_line();
+        self.end_thought();
     }
 
     /// Ends the reasoning being shown: its whole text's line, or the folded status line,
@@ -127,8 +147,12 @@ impl TerminalUi {
         };
         let p = self.screen.err_palette();
         if self.show_thinking {
+            let late = self.thought_escaper.push(&t.late).into_owned();
             let rest = self.thought_escaper.finish();
-            let _ = self.screen.err(&p.paint(Role::Dim, &rest));
+            let _ = self.screen.err(&p.paint(Role::Dim, &(late + &rest)));
+            if t.late_cut {
+                let _ = self.screen.err(&p.paint(Role::Dim, " […]"));
+            }
             self.screen.err_end_line();
         } else if self.screen.stderr_is_terminal() {
             self.screen.clear_status();
@@ -146,9 +170,10 @@ impl TerminalUi {
 
 impl Ui for TerminalUi {
     fn text(&mut self, s: &str) {
-        if self.thought.is_some() {
+        if self.thought.is_some() && !self.answering {
             self.end_thought();
         }
+        self.answering = true;
         let safe = self.escaper.push(s);
         self.buf.push_str(&safe);
     }
@@ -160,10 +185,9 @@ impl Ui for TerminalUi {
     }
 
     fn end_answer(&mut self) {
-        self.end_thought();
         self.preparing = false;
+        self.end_round();
         self.screen.clear_status();
-        self.end_answer_line();
     }
 
     fn info(&mut self, line: &str) {
@@ -203,8 +227,7 @@ impl Ui for TerminalUi {
             Waiting::ToolCall { name, bytes } => {
                 if !self.preparing {
                     // The status line needs a line of its own.
-                    self.end_thought();
-                    self.end_answer_line();
+                    self.end_round();
                     self.preparing = true;
                 }
                 Activity::Preparing {
@@ -225,8 +248,23 @@ impl Ui for TerminalUi {
             since: Instant::now(),
             bytes: 0,
             tail: String::new(),
+            late: String::new(),
+            late_cut: false,
         });
         t.bytes = t.bytes.saturating_add(s.len());
+        if self.answering {
+            // Not into the middle of the answer's line: shown when that line ends.
+            if self.show_thinking {
+                let room = LATE_THOUGHT_CAP.saturating_sub(t.late.len());
+                let mut take = room.min(s.len());
+                while !s.is_char_boundary(take) {
+                    take -= 1;
+                }
+                t.late.push_str(&s[..take]);
+                t.late_cut |= take < s.len();
+            }
+            return;
+        }
         if self.show_thinking {
             let safe = self.thought_escaper.push(s);
             let p = self.screen.err_palette();
@@ -286,5 +324,48 @@ mod tests {
             c.stderr(),
             "tokens: 3\n→ fs.read a.txt … ✗ no such file\n→ fs.list … ✓\n"
         );
+    }
+
+    #[test]
+    fn reasoning_after_answer_text_waits_for_the_answers_line_to_end() {
+        for whole in [false, true] {
+            let (screen, c) = Screen::captured_terminal();
+            let mut ui = TerminalUi::new(screen).show_thinking(whole);
+            ui.text("Hel");
+            ui.flush();
+            ui.thinking("on second \x1b[2Jthought");
+            ui.text("lo");
+            ui.flush();
+            assert_eq!(c.stdout(), "Hello");
+            assert_eq!(
+                c.stderr(),
+                "",
+                "whole={whole}: nothing inside the answer's line"
+            );
+            ui.end_answer();
+            assert_eq!(c.stdout(), "Hello\n");
+            let err = c.stderr();
+            if whole {
+                assert!(err.contains("on second \\x1b[2Jthought"), "{err:?}");
+            } else {
+                assert!(err.contains("thought for "), "{err:?}");
+            }
+            assert!(err.ends_with('\n'), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn late_reasoning_kept_for_show_thinking_is_bounded() {
+        let (screen, c) = Screen::captured_terminal();
+        let mut ui = TerminalUi::new(screen).show_thinking(true);
+        ui.text("a");
+        let piece = "é".repeat(1000);
+        for _ in 0..200 {
+            ui.thinking(&piece);
+        }
+        ui.end_answer();
+        let err = c.stderr();
+        assert!(err.len() < LATE_THOUGHT_CAP + 1024, "{}", err.len());
+        assert!(err.contains("[…]"), "the cut is told");
     }
 }

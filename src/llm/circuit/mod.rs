@@ -19,7 +19,7 @@ pub use state::{Admission, CircuitSettings, Entry, Outcome, Phase};
 pub use store::Store;
 
 use super::advice::Advice;
-use super::backend::{Backend, EventStream, ToolSupport};
+use super::backend::{Backend, EventStream, Layer};
 use super::error::{ErrorKind, LlmError};
 use super::types::ChatRequest;
 
@@ -224,24 +224,12 @@ impl CircuitBackend {
     }
 }
 
-impl Backend for CircuitBackend {
-    fn provider_name(&self) -> &'static str {
-        self.inner.provider_name()
+impl Layer for CircuitBackend {
+    fn inner(&self) -> &dyn Backend {
+        self.inner.as_ref()
     }
 
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, LlmError>> {
-        self.inner.list_models()
-    }
-
-    fn tool_support<'a>(&'a self, model: &'a str) -> BoxFuture<'a, ToolSupport> {
-        self.inner.tool_support(model)
-    }
-
-    fn is_same_model(&self, listed: &str, model: &str) -> bool {
-        self.inner.is_same_model(listed, model)
-    }
-
-    fn stream<'a>(
+    fn stream_through<'a>(
         &'a self,
         request: &'a ChatRequest,
     ) -> BoxFuture<'a, Result<EventStream, LlmError>> {
