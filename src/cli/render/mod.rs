@@ -127,11 +127,12 @@ pub struct MarkdownStream {
 }
 
 /// Past this many pending bytes, the pending text is parsed again only once it has doubled
-/// since its last parse. Every line that may end a block costs a parse of the block so far; a
-/// block of many such lines (a paragraph of lines that start with `*x` or a digit, a long
-/// loose list) would make that quadratic: 8,000 such lines took 7 s. With the backoff the
-/// parsing is linear; a block this long is written at most one doubling late.
-const PARSE_BACKOFF_FROM: usize = 4096;
+/// since its last parse. Every line that may end a block costs a parse of the block so far
+/// ([`Open`] spares the lines that surely continue a list or table); a block of many other
+/// such lines (a paragraph of lines that start with `*x` or a digit, nested list items) would
+/// make that quadratic: 8,000 such lines took 7 s. With the backoff the parsing is linear up
+/// to a constant; a block this long (rare in an answer) may be written one doubling late.
+const PARSE_BACKOFF_FROM: usize = 16 * 1024;
 
 impl MarkdownStream {
     /// A renderer for one answer.
@@ -247,8 +248,15 @@ impl MarkdownStream {
         let after_blank = self.prev_blank;
         let trigger = blank || after_blank || starts_block(line);
         self.prev_blank = blank;
-        // The next item of an open list or row of an open table completes nothing: no parse.
-        let continues = !blank && !after_blank && self.open.is_some_and(|o| o.continued_by(line));
+        // The next item of an open list or row of an open table completes nothing, nor does a
+        // blank line in a list (only a block after it can end the list, and an item after it
+        // continues it): no parse.
+        let in_list = matches!(self.open, Some(Open::List(_)));
+        let continues = if blank {
+            in_list
+        } else {
+            (!after_blank || in_list) && self.open.is_some_and(|o| o.continued_by(line))
+        };
         self.pending.push_str(line);
         let len = self.pending.len();
         let backing_off = len > PARSE_BACKOFF_FROM && len < self.parsed_len.saturating_mul(2);
