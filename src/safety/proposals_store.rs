@@ -330,3 +330,7 @@ pub(super) fn write_backup(dir: &Dir, rel: &str, bytes: &[u8]) -> Result<(), Too
     file.write(bytes, None).map_err(io_err)?;
     file.commit().map_err(io_err)
 }
+
+#[cfg(test)]
+#[path = "proposals_store_tests.rs"]
+mod tests;

@@ -104,19 +104,40 @@ fn create_refuses_escapes_directories_binary_and_huge_content() {
     ));
 }
 
-/// The limit (`MAX_FILE_BYTES`) is 8 MiB: a file of exactly that size can be proposed.
+/// The limit (`MAX_FILE_BYTES`) is 8 MiB: a file of exactly that size can be proposed, and
+/// its proposal file (a little larger than the content) is read back whole.
 #[test]
 fn content_of_8_mib_is_accepted() {
     let (_d, ctx) = repo();
     let full = "x".repeat(8 * 1024 * 1024);
-    assert_eq!(
-        create(&ctx, "big.txt", &full)
-            .unwrap()
-            .proposal
-            .content
-            .len(),
-        full.len()
-    );
+    let id = create(&ctx, "big.txt", &full).unwrap().proposal.id;
+    assert_eq!(load(&ctx, &id).unwrap().content.len(), full.len());
+}
+
+#[test]
+fn only_proposals_made_here_are_made_here() {
+    let (d, ctx) = repo();
+    let mine = create(&ctx, "a.txt", "mine").unwrap().proposal;
+    assert!(made_here(&ctx, &mine));
+    // A valid proposal that came with the repository (written by hand, not by `create`).
+    let path = "b.txt";
+    let shipped = Proposal {
+        id: proposal_id(path, ABSENT, "theirs"),
+        path: path.into(),
+        content: "theirs".into(),
+        base_sha256: ABSENT.into(),
+        created_at: "2020-01-01T00:00:00Z".into(),
+        applied_at: None,
+    };
+    let file = root(&d)
+        .join(PROPOSALS_DIR)
+        .join(format!("{}.json", shipped.id));
+    fs::write(file, serde_json::to_string(&shipped).unwrap()).unwrap();
+    assert_eq!(load(&ctx, &shipped.id).unwrap(), shipped);
+    assert!(!made_here(&ctx, &shipped));
+    let e = apply(&ctx, &shipped.id, APPLY).unwrap_err();
+    assert!(matches!(e, ToolError::ForeignProposal { .. }), "{e:?}");
+    assert!(!d.path().join(path).exists());
 }
 
 #[test]
