@@ -231,17 +231,29 @@ pub(super) fn read_in(dir: &Dir, name: &str, path: &str) -> Result<Option<Curren
             usize::try_from(meta.len()).unwrap_or(usize::MAX),
         ));
     }
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_err)?;
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(too_large(path, bytes.len()));
-    }
+    let Some(bytes) = read_capped(file, MAX_FILE_BYTES).map_err(io_err)? else {
+        return Err(ToolError::refused(
+            path,
+            format!(
+                "it grew past {MAX_FILE_BYTES} bytes while goshi read it; proposals are \
+                 limited to {MAX_FILE_BYTES} bytes"
+            ),
+        ));
+    };
     Ok(Some(Current {
         bytes,
         permissions: Some(meta.permissions()),
     }))
+}
+
+/// `reader` to its end, or `None` when it holds more than `cap` bytes: never more than
+/// `cap + 1` are read, so a file that grows while it is read cannot hold goshi.
+pub(super) fn read_capped(reader: impl Read, cap: usize) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= cap).then_some(bytes))
 }
 
 /// The target file as text (refusing binary files), or `None` when it does not exist.

@@ -169,3 +169,20 @@ fn backup_names_are_the_path_and_a_compact_time_then_a_counter() {
     }
     panic!("no two backups in the same second in 20 tries");
 }
+
+#[test]
+fn a_read_takes_at_most_one_byte_past_the_cap() {
+    assert_eq!(
+        read_capped(&b"abc"[..], 3).unwrap().as_deref(),
+        Some(&b"abc"[..])
+    );
+    assert_eq!(
+        read_capped(&b"abcd"[..], 3).unwrap(),
+        None,
+        "one byte too many"
+    );
+    assert_eq!(read_capped(&b""[..], 0).unwrap().as_deref(), Some(&b""[..]));
+    // A file that keeps growing while it is read (an endless reader) is refused, not read
+    // for ever.
+    assert_eq!(read_capped(std::io::repeat(b'x'), 16).unwrap(), None);
+}
