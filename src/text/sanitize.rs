@@ -308,6 +308,32 @@ mod tests {
         assert_eq!(out, "a\r\nb");
     }
 
+    #[test]
+    fn the_byte_scan_passes_ordinary_text_so_it_is_not_copied() {
+        for mode in [Mode::Text, Mode::Strict] {
+            assert!(surely_clean(b"fn main() {\n\tprintln!(\"hi\");\n}", mode));
+        }
+        assert!(surely_clean("café 日本語 🦀 \u{a0}".as_bytes(), Mode::Text));
+        assert!(
+            !surely_clean("café".as_bytes(), Mode::Strict),
+            "non-ASCII: look closer"
+        );
+        assert!(!surely_clean(b"a\nb", Mode::Line));
+        assert!(!surely_clean(b"a\rb", Mode::Text));
+        assert!(!surely_clean(b"\x1b[2J", Mode::Text));
+        assert!(!surely_clean("\u{9b}2J".as_bytes(), Mode::Text), "C1 CSI");
+        assert!(
+            surely_clean("\u{100}".as_bytes(), Mode::Text),
+            "C4 80 is not C1"
+        );
+        assert!(matches!(
+            escape("plain text\n", Mode::Text),
+            Cow::Borrowed(_)
+        ));
+        let mut e = StreamEscaper::new(Mode::Text);
+        assert!(matches!(e.push("a token"), Cow::Borrowed(_)));
+    }
+
     proptest! {
         #[test]
         fn no_raw_controls_survive(s in "\\PC*|[\\x00-\\x1f\\x7f-\\x9f\u{202a}-\u{202e}a\n]*") {
