@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # mutants.sh: mutation testing (cargo-mutants) of goshi's safety-critical modules: the path
-# guard, permissions, proposals and their apply/store, the audit writer's redaction, retry and
-# backoff, and the SSE and NDJSON decoders. See docs/testing.md. Not in CI: it is slow.
+# guard, permissions, proposals and their apply/store, the audit writer's redaction, terminal
+# escaping, retry and backoff, and the SSE and NDJSON decoders. See docs/testing.md. Not in CI: it is slow.
 #
 # Usage: bash scripts/mutants.sh [EXTRA cargo-mutants ARGS...]
 #   bash scripts/mutants.sh -- --lib     pass 1: only the unit tests (fast)
@@ -29,6 +29,7 @@ FILES=(
   src/safety/proposals_apply.rs
   src/safety/proposals_store.rs
   src/text/redact.rs
+  src/text/sanitize.rs
   src/audit/writer.rs
   src/llm/retry.rs
   src/llm/sse.rs

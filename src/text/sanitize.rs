@@ -150,8 +150,9 @@ fn push_char(out: &mut String, c: char, mode: Mode, before_lf: bool) {
         '\n' => out.push_str("\\n"),
         '\t' => out.push_str("\\t"),
         '\r' => out.push_str("\\r"),
-        // Writing to a String cannot fail.
-        c if (c as u32) < 0x100 => {
+        // Writing to a String cannot fail. (A range, not `< 0x100`: no character at 0x100
+        // needs escaping, so a `<=` would be a mutant no test could tell apart.)
+        '\u{0}'..='\u{ff}' => {
             let _ = write!(out, "\\x{:02x}", c as u32);
         }
         c => {
