@@ -9,7 +9,7 @@
 use pulldown_cmark::Alignment;
 use unicode_width::UnicodeWidthChar;
 
-use super::writer::visible_width;
+use super::writer::{sequence_len, visible_width};
 
 use crate::cli::palette::Role;
 
@@ -242,24 +242,6 @@ impl CellWrap {
 }
 
 const OSC8_END: &str = "\x1b]8;;\x1b\\";
-
-/// The length of goshi's own escape sequence at the start of `s` (SGR `ESC[...m`, OSC 8
-/// `ESC]8;...ESC\`), or 0. The cell's untrusted text was escaped before: an `ESC` here is
-/// always goshi's.
-fn sequence_len(s: &str) -> usize {
-    let b = s.as_bytes();
-    if b.first() != Some(&0x1b) {
-        return 0;
-    }
-    match b.get(1) {
-        Some(b'[') => b[2..]
-            .iter()
-            .position(|c| (0x40..=0x7e).contains(c))
-            .map_or(s.len(), |p| p + 3),
-        Some(b']') => s[2..].find("\x1b\\").map_or(s.len(), |p| p + 4),
-        _ => 1,
-    }
-}
 
 #[cfg(test)]
 mod tests {

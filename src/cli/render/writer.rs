@@ -352,33 +352,38 @@ fn osc8_open(url: &str) -> String {
 /// next multiple of 8.
 pub(super) fn visible_width(s: &str, col: usize) -> usize {
     let mut end = col;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        let seq = sequence_len(rest);
+        if seq > 0 {
+            rest = &rest[seq..];
+            continue;
+        }
         match c {
-            '\x1b' => match chars.next() {
-                // CSI: parameters up to a final byte.
-                Some('[') => {
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                // OSC: up to BEL or ESC \.
-                Some(']') => {
-                    while let Some(c) = chars.next() {
-                        if c == '\x07' || (c == '\x1b' && chars.next().is_some()) {
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            },
             '\t' => end = (end / 8 + 1) * 8,
             _ => end += c.width().unwrap_or(0),
         }
+        rest = &rest[c.len_utf8()..];
     }
     end - col
+}
+
+/// The length of goshi's own escape sequence at the start of `s` (SGR `ESC[...m`, OSC 8
+/// `ESC]8;...ESC\`), or 0. Untrusted text is escaped before it gets here: an `ESC` here is
+/// always goshi's. The one recognizer of goshi's sequences for widths and table cells.
+pub(super) fn sequence_len(s: &str) -> usize {
+    let b = s.as_bytes();
+    if b.first() != Some(&0x1b) {
+        return 0;
+    }
+    match b.get(1) {
+        Some(b'[') => b[2..]
+            .iter()
+            .position(|c| (0x40..=0x7e).contains(c))
+            .map_or(s.len(), |p| p + 3),
+        Some(b']') => s[2..].find("\x1b\\").map_or(s.len(), |p| p + 4),
+        _ => 1,
+    }
 }
 
 #[cfg(test)]
