@@ -121,6 +121,10 @@ pub struct MarkdownStream {
     /// The length of `pending` at its last parse, which left a block unfinished (see
     /// [`PARSE_BACKOFF_FROM`]).
     parsed_len: usize,
+    /// A line that surely ends every pending block ([`ends_blocks`]) was parsed while backing
+    /// off and ended none (an HTML block or an indented fence holds it); until the pending text
+    /// is written, such lines back off too.
+    end_missed: bool,
     /// Parses of the pending text so far (for the tests of the backoff).
     #[cfg(test)]
     parses: usize,
@@ -131,8 +135,9 @@ pub struct MarkdownStream {
 /// ([`Open`] spares the lines that surely continue a list or table); a block of many other
 /// such lines (a paragraph of lines that start with `*x` or a digit, nested list items) would
 /// make that quadratic: 8,000 such lines took 7 s. With the backoff the parsing is linear up
-/// to a constant (8,000 such lines: 7 s before, 0.21 s now); a block this long (rare in an
-/// answer) may be written one doubling late.
+/// to a constant (8,000 such lines: 7 s before, 0.21 s now). A line that surely ends the
+/// pending blocks ([`ends_blocks`]: a heading, a line at the margin after a blank line) is
+/// still parsed, so a long block is written when the next one starts, not one doubling late.
 const PARSE_BACKOFF_FROM: usize = 8 * 1024;
 
 impl MarkdownStream {
@@ -150,6 +155,7 @@ impl MarkdownStream {
             wrote_block: false,
             preview,
             parsed_len: 0,
+            end_missed: false,
             #[cfg(test)]
             parses: 0,
         }
@@ -207,6 +213,7 @@ impl MarkdownStream {
         }
         self.pending.clear();
         self.parsed_len = 0;
+        self.end_missed = false;
         self.prev_blank = false;
         self.open = None;
         self.wrote_block = false;
@@ -261,8 +268,15 @@ impl MarkdownStream {
         self.pending.push_str(line);
         let len = self.pending.len();
         let backing_off = len > PARSE_BACKOFF_FROM && len < self.parsed_len.saturating_mul(2);
-        if trigger && !continues && !backing_off {
+        if !trigger || continues {
+            return;
+        }
+        if !backing_off {
             self.commit(false, out);
+        } else if !self.end_missed && ends_blocks(line, after_blank) {
+            self.commit(false, out);
+            // Nothing written: the line did not end the block after all.
+            self.end_missed = self.pending.len() == len;
         }
     }
 
@@ -273,6 +287,7 @@ impl MarkdownStream {
             // Blank lines between blocks: nothing to continue, nothing to show.
             self.pending.clear();
             self.parsed_len = 0;
+            self.end_missed = false;
             return;
         }
         #[cfg(test)]
@@ -322,6 +337,7 @@ impl MarkdownStream {
         );
         self.pending.drain(..cut);
         self.parsed_len = self.pending.len();
+        self.end_missed = false;
         if !rendered.is_empty() {
             out.push_str(&rendered);
             self.wrote_block = true;
@@ -405,6 +421,26 @@ fn starts_block(line: &str) -> bool {
         Some(b'#' | b'`' | b'~' | b'-' | b'*' | b'+' | b'>' | b'|' | b'<' | b'=' | b'_' | b':')
             | Some(b'0'..=b'9')
     )
+}
+
+/// Whether a complete line surely ends every block before it, unless an HTML block or a fence
+/// that is not at the margin holds it: an ATX heading at the margin (it interrupts a
+/// paragraph and is not indented into a list item), or after a blank line any line at the
+/// margin but a list item (which may continue a loose list).
+fn ends_blocks(line: &str, after_blank: bool) -> bool {
+    let atx = {
+        let hashes = line.bytes().take_while(|b| *b == b'#').count();
+        (1..=6).contains(&hashes)
+            && matches!(
+                line.as_bytes().get(hashes),
+                Some(b' ' | b'\t' | b'\n' | b'\r')
+            )
+    };
+    let at_margin = !matches!(
+        line.as_bytes().first(),
+        None | Some(b' ' | b'\t' | b'\n' | b'\r')
+    );
+    atx || (after_blank && at_margin && open::list_marker(line).is_none())
 }
 
 /// A fence opening at the left margin: its marker, length and info string.

@@ -37,7 +37,7 @@ impl Open {
 
 /// The marker of a list item starting at the left margin (`-`, `*`, `+`, or the `.`/`)` after
 /// one to nine digits), followed by a space, a tab or the end of the line.
-fn list_marker(line: &str) -> Option<u8> {
+pub(super) fn list_marker(line: &str) -> Option<u8> {
     let b = line.as_bytes();
     let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
     let (marker, rest) = match (digits, b.first()) {

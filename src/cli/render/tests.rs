@@ -343,3 +343,47 @@ fn a_loose_list_is_parsed_once_not_at_every_blank_line() {
     md.finish(&mut out);
     assert_eq!(out, render(&text));
 }
+
+#[test]
+fn a_long_block_is_written_when_the_next_block_starts_even_while_backing_off() {
+    // Each nested item may end the list, so past 8 KiB the list is parsed again only at
+    // doublings; the block after it must still have it written at once.
+    let list: String = (0..600)
+        .map(|i| format!("- item {i}\n  - detail {i}\n"))
+        .collect();
+    for next in ["\nAfter the list.\n", "## Next\n"] {
+        let text = format!("{list}{next}");
+        let mut md = MarkdownStream::new(opts(false));
+        let mut out = String::new();
+        for line in list.split_inclusive('\n') {
+            md.push(line, &mut out);
+        }
+        assert!(
+            md.pending.len() > PARSE_BACKOFF_FROM && md.pending.len() < 2 * md.parsed_len,
+            "the list ends while backing off"
+        );
+        for line in next.split_inclusive('\n') {
+            md.push(line, &mut out);
+        }
+        assert!(out.contains("detail 599"), "written when {next:?} came");
+        md.finish(&mut out);
+        assert_eq!(out, render(&text), "the same output as in one piece");
+    }
+}
+
+#[test]
+fn lines_that_seem_to_end_a_block_but_do_not_are_not_each_parsed() {
+    // A fence indented by a space is pending text (only fences at the margin stream); a line
+    // at the margin after a blank line inside it looks like the start of a new block.
+    let line = format!("{}\n\n", "x".repeat(60));
+    let text = format!(" ```\n{}", line.repeat(3000));
+    let mut md = MarkdownStream::new(opts(false));
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        md.push(line, &mut out);
+    }
+    // Every line is parsed up to 8 KiB (about 270 parses), then only at doublings.
+    assert!(md.parses < 400, "{} parses", md.parses);
+    md.finish(&mut out);
+    assert_eq!(out, render(&text));
+}
