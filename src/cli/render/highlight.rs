@@ -1,8 +1,8 @@
 //! Syntax highlighting of code lines with syntect's bundled syntaxes and themes, one line at a
 //! time (syntect keeps the parse state between lines, so a line is final once it is complete).
 //!
-//! Each code block is highlighted on a thread of its own (a *worker*), started when the block
-//! opens, with a deadline per line. Three reasons:
+//! Each code block is highlighted on a thread of its own (a *worker*, see `worker`), started
+//! when the block opens, with a deadline per line. Three reasons:
 //! - syntect can loop forever on some lines: its loop guards miss some non-consuming `set`s and
 //!   multi-context pushes (trishume/syntect issues 460, 650 and 656, open as of 2026-12-01). A
 //!   model could write such a line; a line late past [`LINE_DEADLINE`] is shown plain, and so is
@@ -19,9 +19,8 @@
 //! [`warm_up`] when an answer may be rendered, so neither `goshi --version` nor the first code
 //! block pays for it on the critical path.
 
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use syntect::easy::HighlightLines;
@@ -29,6 +28,7 @@ use syntect::highlighting::{Color, FontStyle, Style, Theme, ThemeSet};
 use syntect::parsing::SyntaxSet;
 
 use super::escape_text;
+use super::worker::{Outcome, Worker};
 
 /// The bundled theme: readable on dark backgrounds; its default foreground is never painted,
 /// so plain code keeps the terminal's own colour on light backgrounds too.
@@ -50,7 +50,7 @@ const LINE_DEADLINE: Duration = Duration::from_secs(1);
 const MAX_HIGHLIGHTED_LINE: usize = 4096;
 
 /// Workers whose line went past its deadline and that have not ended since. While there is
-/// one, no worker is started: code is shown plain, and a looping syntax costs at most one core.
+/// one, no worker is started: code is shown plain, and a looping syntax costs one core at most.
 static LATE: AtomicUsize = AtomicUsize::new(0);
 
 struct Assets {
@@ -82,7 +82,7 @@ pub fn warm_up() {
     }
 }
 
-/// Highlights the lines of one code block.
+/// Highlights the lines of one code block (on a worker, see the module docs).
 pub struct CodeLines {
     worker: Option<Worker>,
 }
@@ -91,9 +91,10 @@ impl CodeLines {
     /// A highlighter for code in `lang` (a fence's first info word, such as `rust` or `py`);
     /// unknown or empty languages are shown plain.
     pub fn new(lang: &str, truecolor: bool) -> CodeLines {
-        let lang = lang.to_owned();
-        let worker = (!lang.is_empty())
+        // While a late worker may be looping, no other starts: that costs one core at most.
+        let worker = (!lang.is_empty() && LATE.load(Ordering::SeqCst) == 0)
             .then(|| {
+                let lang = lang.to_owned();
                 let make = move || syntect_lines(&lang, truecolor);
                 Worker::start(make, STARTUP_DEADLINE, LINE_DEADLINE, &LATE)
             })
@@ -108,12 +109,15 @@ impl CodeLines {
         let body = body.strip_suffix('\r').unwrap_or(body);
         if body.len() <= MAX_HIGHLIGHTED_LINE {
             if let Some(w) = &mut self.worker {
-                if w.line(body, out) {
-                    out.push('\n');
-                    return;
+                match w.line(body, out) {
+                    Outcome::Rendered => {
+                        out.push('\n');
+                        return;
+                    }
+                    Outcome::Plain => {}
+                    // Late or ended: the rest of the block is plain.
+                    Outcome::Failed => self.worker = None,
                 }
-                // Late, ended or unknown language: the rest of the block is plain.
-                self.worker = None;
             }
         }
         out.push_str(&escape_text(body));
@@ -121,143 +125,7 @@ impl CodeLines {
     }
 }
 
-/// A line and what it renders to: the two buffers that go to the worker and back.
-#[derive(Default)]
-struct Job {
-    line: String,
-    out: String,
-}
-
-/// The UI's side of a block's highlighting thread (see the module docs).
-struct Worker {
-    jobs: SyncSender<Job>,
-    done: Receiver<Job>,
-    /// The buffers, while no line is on the worker; `None` until the worker is ready.
-    spare: Option<Job>,
-    /// How long the worker may take to be ready, and then each line.
-    startup: Duration,
-    deadline: Duration,
-    /// [`RUNNING`], [`LATE_MARK`] or [`ENDED`]: whether the UI counted the worker as late, and
-    /// whether its thread ended, decided once by whichever comes first.
-    state: Arc<AtomicU8>,
-    late: &'static AtomicUsize,
-}
-
-const RUNNING: u8 = 0;
-const LATE_MARK: u8 = 1;
-const ENDED: u8 = 2;
-
-impl Worker {
-    /// Starts a worker that runs `make` on its thread (what it makes may not be `Send`) and
-    /// then renders each line with what it made. `None` while a worker counted in `late` is
-    /// still running, or if no thread can be started.
-    fn start<M, F>(
-        make: M,
-        startup: Duration,
-        deadline: Duration,
-        late: &'static AtomicUsize,
-    ) -> Option<Worker>
-    where
-        M: FnOnce() -> Option<F> + Send + 'static,
-        F: FnMut(&str, &mut String),
-    {
-        if late.load(Ordering::SeqCst) > 0 {
-            return None;
-        }
-        let (jobs, inbox) = mpsc::sync_channel::<Job>(1);
-        let (outbox, done) = mpsc::sync_channel::<Job>(1);
-        let state = Arc::new(AtomicU8::new(RUNNING));
-        let uncount = Uncount {
-            state: state.clone(),
-            late,
-        };
-        std::thread::Builder::new()
-            .name("goshi-highlight".into())
-            .spawn(move || {
-                // Dropped however the thread ends.
-                let _uncount = uncount;
-                let Some(mut render) = make() else {
-                    return;
-                };
-                // Ready: the buffers come back empty.
-                if outbox.send(Job::default()).is_err() {
-                    return;
-                }
-                for mut job in inbox {
-                    job.out.clear();
-                    render(&job.line, &mut job.out);
-                    if outbox.send(job).is_err() {
-                        return;
-                    }
-                }
-            })
-            .ok()?;
-        Some(Worker {
-            jobs,
-            done,
-            spare: None,
-            startup,
-            deadline,
-            state,
-            late,
-        })
-    }
-
-    /// Has the worker render `body` onto `out`; false if it did not in time or has ended.
-    fn line(&mut self, body: &str, out: &mut String) -> bool {
-        let mut job = match self.spare.take() {
-            Some(job) => job,
-            None => match self.done.recv_timeout(self.startup) {
-                Ok(job) => job,
-                // Not ready in time (counted as late) or ended: plain.
-                Err(e) => return self.failed(e),
-            },
-        };
-        job.line.clear();
-        job.line.push_str(body);
-        if self.jobs.send(job).is_err() {
-            return false;
-        }
-        match self.done.recv_timeout(self.deadline) {
-            Ok(job) => {
-                out.push_str(&job.out);
-                self.spare = Some(job);
-                true
-            }
-            Err(e) => self.failed(e),
-        }
-    }
-
-    /// Counts a worker that did not answer in time as late; false either way.
-    fn failed(&self, e: RecvTimeoutError) -> bool {
-        let marked = e == RecvTimeoutError::Timeout
-            && self
-                .state
-                .compare_exchange(RUNNING, LATE_MARK, Ordering::SeqCst, Ordering::SeqCst)
-                .is_ok();
-        if marked {
-            // The thread may end (and uncount) before this: the count wraps and comes back.
-            self.late.fetch_add(1, Ordering::SeqCst);
-        }
-        false
-    }
-}
-
-/// Marks the worker ended when its thread ends, uncounting it if it was counted late.
-struct Uncount {
-    state: Arc<AtomicU8>,
-    late: &'static AtomicUsize,
-}
-
-impl Drop for Uncount {
-    fn drop(&mut self) {
-        if self.state.swap(ENDED, Ordering::SeqCst) == LATE_MARK {
-            self.late.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-}
-
-/// What a worker makes for `lang`: syntect's highlighter of that language, its regexes
+/// What a worker makes for a block: syntect's highlighter of its language, the regexes
 /// compiled, rendering a line to terminal colours. `None` for a language syntect does not know.
 fn syntect_lines(lang: &str, truecolor: bool) -> Option<impl FnMut(&str, &mut String)> {
     let assets = assets()?;
@@ -381,83 +249,18 @@ mod tests {
         assert!(out.contains("\x1b[38;5;"), "{out:?}");
     }
 
-    /// A worker whose lines render as `<line>`, but that waits on the returned sender for a
-    /// line `hang` (until it is dropped: what a looping syntax would do).
-    fn hanging_worker(
-        deadline: Duration,
-        late: &'static AtomicUsize,
-    ) -> (CodeLines, mpsc::Sender<()>) {
-        let (release, wait) = mpsc::channel::<()>();
-        let make = move || {
-            Some(move |line: &str, out: &mut String| {
-                if line == "hang" {
-                    let _ = wait.recv();
-                }
-                out.push_str(&format!("<{line}>"));
-            })
-        };
-        let worker = Worker::start(make, deadline, deadline, late);
-        assert!(worker.is_some());
-        (CodeLines { worker }, release)
-    }
-
     #[test]
-    fn a_line_past_its_deadline_is_shown_plain_as_is_the_rest_of_its_block_and_new_blocks() {
+    fn a_block_whose_worker_failed_goes_on_plain() {
         static LATE: AtomicUsize = AtomicUsize::new(0);
-        let (mut code, release) = hanging_worker(Duration::from_secs(2), &LATE);
+        let (worker, release) = super::super::worker::tests::hanging(Duration::from_secs(2), &LATE);
+        let mut code = CodeLines {
+            worker: Some(worker),
+        };
         let mut out = String::new();
-        code.line("a\n", &mut out);
-        code.line("hang\n", &mut out);
-        code.line("b\n", &mut out);
-        assert_eq!(out, "<a>\nhang\nb\n");
-        assert_eq!(LATE.load(Ordering::SeqCst), 1);
-        // While the late worker runs, no other starts: its looping costs one core, no more.
-        let idle = || Some(|_: &str, _: &mut String| {});
-        assert!(Worker::start(idle, Duration::ZERO, Duration::ZERO, &LATE).is_none());
-        // Once it ends, blocks are highlighted again.
-        drop(release);
-        let start = std::time::Instant::now();
-        while LATE.load(Ordering::SeqCst) > 0 && start.elapsed() < Duration::from_secs(30) {
-            std::thread::sleep(Duration::from_millis(5));
+        for line in ["a\n", "hang\n", "b\n"] {
+            code.line(line, &mut out);
         }
-        assert_eq!(
-            LATE.load(Ordering::SeqCst),
-            0,
-            "the late worker was uncounted"
-        );
-        let (mut code, _release) = hanging_worker(Duration::from_secs(2), &LATE);
-        out.clear();
-        code.line("c", &mut out);
-        assert_eq!(out, "<c>\n");
-    }
-
-    #[test]
-    fn a_worker_that_knows_no_language_leaves_its_lines_plain() {
-        static LATE: AtomicUsize = AtomicUsize::new(0);
-        let mut out = String::new();
-        let long = Duration::from_secs(30);
-        let none = Worker::start(|| None::<fn(&str, &mut String)>, long, long, &LATE);
-        let mut code = CodeLines { worker: none };
-        code.line("x\n", &mut out);
-        assert_eq!(out, "x\n");
-        assert_eq!(LATE.load(Ordering::SeqCst), 0);
-    }
-
-    #[test]
-    fn a_worker_not_ready_in_time_leaves_its_lines_plain_and_counts_as_late() {
-        static LATE: AtomicUsize = AtomicUsize::new(0);
-        let (release, wait) = mpsc::channel::<()>();
-        let make = move || {
-            let _ = wait.recv();
-            Some(|_: &str, out: &mut String| out.push_str("never"))
-        };
-        let worker = Worker::start(make, Duration::from_millis(50), Duration::ZERO, &LATE);
-        let mut code = CodeLines { worker };
-        let mut out = String::new();
-        code.line("x\n", &mut out);
-        code.line("y\n", &mut out);
-        assert_eq!(out, "x\ny\n");
-        assert_eq!(LATE.load(Ordering::SeqCst), 1);
+        assert_eq!(out, "<a>\nhang\nb\n");
         drop(release);
     }
 

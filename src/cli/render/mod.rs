@@ -22,6 +22,7 @@ mod highlight;
 mod open;
 mod preview;
 mod table;
+mod worker;
 mod writer;
 
 use std::borrow::Cow;
