@@ -1,6 +1,11 @@
 //! The live preview: the not-yet-complete part of an answer, shown as plain text below the
 //! written output and erased (only its own rows) when its block is written.
 //!
+//! Text is wrapped at spaces, as the written blocks are, so a paragraph does not reflow when
+//! it is written: a word is shown once it is complete (a space or a newline after it), on the
+//! next row if it does not fit, and the spaces before it are dropped there. A word wider than
+//! a row is shown as it comes, wrapped by the terminal.
+//!
 //! To erase exactly its own rows the preview counts them as the terminal wraps: a character
 //! that does not fit on the row goes to the next one (wide characters included), a newline
 //! in the last column moves down one row. It stops growing before it would fill the screen:
@@ -17,10 +22,8 @@ pub(super) struct Preview {
     enabled: bool,
     width: usize,
     max_rows: usize,
-    /// Rows below the preview's first row where the cursor is.
-    row: usize,
-    /// The cursor's column (`width` in the pending-wrap state after a full row).
-    col: usize,
+    /// Where the cursor is and what is held back.
+    at: Cursor,
     /// Something is shown.
     shown: bool,
     /// It stopped growing (too tall); nothing more is shown until it is cleared.
@@ -30,6 +33,23 @@ pub(super) struct Preview {
     gap: bool,
 }
 
+/// The cursor, and the text after it that is not written yet.
+#[derive(Clone, Default)]
+struct Cursor {
+    /// Rows below the preview's first row.
+    row: usize,
+    /// The column (`width` in the pending-wrap state after a full row).
+    col: usize,
+    /// Spaces and tabs after the last word, written only before a word on the same row.
+    spaces: String,
+    /// The word being received, written once it is complete (or wider than a row).
+    word: String,
+    /// Columns of `word`.
+    word_cols: usize,
+    /// The word being received is wider than a row: its characters are written as they come.
+    long_word: bool,
+}
+
 impl Preview {
     /// A preview for a terminal of `width` x `height` (off when `enabled` is false).
     pub fn new(enabled: bool, width: usize, height: usize) -> Preview {
@@ -37,8 +57,7 @@ impl Preview {
             enabled: enabled && width > 0 && height > 2,
             width,
             max_rows: height.saturating_sub(2),
-            row: 0,
-            col: 0,
+            at: Cursor::default(),
             shown: false,
             frozen: false,
             gap: false,
@@ -62,59 +81,114 @@ impl Preview {
             safe = Cow::Owned(safe.replace('\r', ""));
         }
         let lead = self.gap && !self.shown;
-        let (mut row, mut col) = if lead {
-            (self.row + 1, 0)
-        } else {
-            (self.row, self.col)
-        };
+        let mut at = self.at.clone();
+        // What this text writes, kept until it is known to fit on the screen.
+        let mut written = String::new();
+        if lead {
+            written.push('\n');
+            at.row += 1;
+            at.col = 0;
+        }
+        let start = written.len();
         for c in safe.chars() {
             match c {
                 '\n' => {
-                    row += 1;
-                    col = 0;
+                    at.place_word(self.width, &mut written);
+                    at.spaces.clear();
+                    written.push('\n');
+                    at.row += 1;
+                    at.col = 0;
                 }
-                '\t' => col = (col / 8 + 1) * 8,
+                ' ' | '\t' => {
+                    at.place_word(self.width, &mut written);
+                    at.long_word = false;
+                    at.spaces.push(c);
+                }
+                _ if at.long_word => at.put(c, self.width, &mut written),
                 _ => {
-                    let w = c.width().unwrap_or(0);
-                    if col + w > self.width {
-                        row += 1;
-                        col = w;
-                    } else {
-                        col += w;
+                    at.word.push(c);
+                    at.word_cols += c.width().unwrap_or(0);
+                    if at.word_cols > self.width {
+                        at.place_word(self.width, &mut written);
+                        at.long_word = true;
                     }
                 }
             }
-            if col > self.width {
-                // A tab past the last column stops there.
-                col = self.width;
-            }
-            if row >= self.max_rows {
+            if at.row >= self.max_rows {
                 self.frozen = true;
                 return;
             }
         }
-        self.row = row;
-        self.col = col;
-        self.shown = true;
-        if lead {
-            out.push('\n');
+        if written.len() > start {
+            self.shown = true;
+            out.push_str(&written);
+        } else {
+            // Only held back: the cursor has not moved (not even for the lead row).
+            at.row = self.at.row;
+            at.col = self.at.col;
         }
-        out.push_str(&safe);
+        self.at = at;
     }
 
     /// Erases what is shown: back to the preview's first row, erase below.
     pub fn clear(&mut self, out: &mut String) {
         if self.shown {
             out.push('\r');
-            if self.row > 0 {
-                out.push_str(&format!("\x1b[{}A", self.row));
+            if self.at.row > 0 {
+                out.push_str(&format!("\x1b[{}A", self.at.row));
             }
             out.push_str("\x1b[J");
         }
-        self.row = 0;
-        self.col = 0;
+        self.at = Cursor::default();
         self.shown = false;
         self.frozen = false;
+    }
+}
+
+impl Cursor {
+    /// Writes the word received so far: after the spaces before it, or on the next row if it
+    /// does not fit on this one.
+    fn place_word(&mut self, width: usize, out: &mut String) {
+        if self.word.is_empty() {
+            return;
+        }
+        let mut col = self.col;
+        for c in self.spaces.chars() {
+            col = if c == '\t' {
+                (col / 8 + 1) * 8
+            } else {
+                col + 1
+            };
+        }
+        if self.col > 0 && col.min(width) + self.word_cols > width {
+            out.push('\n');
+            self.row += 1;
+            self.col = 0;
+        } else {
+            out.push_str(&self.spaces);
+            // A tab past the last column stops there.
+            self.col = col.min(width);
+        }
+        self.spaces.clear();
+        let word = std::mem::take(&mut self.word);
+        for c in word.chars() {
+            self.put(c, width, out);
+        }
+        self.word = word;
+        self.word.clear();
+        self.word_cols = 0;
+    }
+
+    /// Writes a character as the terminal would place it.
+    fn put(&mut self, c: char, width: usize, out: &mut String) {
+        let w = c.width().unwrap_or(0);
+        if self.col + w > width {
+            self.row += 1;
+            self.col = w;
+        } else {
+            self.col += w;
+        }
+        out.push(c);
     }
 }
 
@@ -127,16 +201,36 @@ mod tests {
         let mut p = Preview::new(true, 4, 24);
         let mut out = String::new();
         p.add("abcd", &mut out);
-        assert_eq!((p.row, p.col), (0, 4));
         p.add("\n", &mut out);
-        assert_eq!((p.row, p.col), (1, 0));
+        assert_eq!((p.at.row, p.at.col), (1, 0));
         p.add("abcde", &mut out);
-        assert_eq!((p.row, p.col), (2, 1));
-        p.add("日本語", &mut out);
-        assert_eq!((p.row, p.col), (3, 4));
+        assert_eq!((p.at.row, p.at.col), (2, 1), "a word wider than a row");
+        p.add(" 日本語 ", &mut out);
+        assert_eq!((p.at.row, p.at.col), (4, 2), "wide characters");
+        assert_eq!(out, "abcd\nabcde\n日本語");
         out.clear();
         p.clear(&mut out);
-        assert_eq!(out, "\r\x1b[3A\x1b[J");
+        assert_eq!(out, "\r\x1b[4A\x1b[J");
+    }
+
+    #[test]
+    fn words_wrap_whole_and_are_shown_once_complete() {
+        let mut p = Preview::new(true, 10, 24);
+        let mut out = String::new();
+        p.add("hello wor", &mut out);
+        assert_eq!(out, "hello", "the word being received is held back");
+        p.add("ld again\n", &mut out);
+        assert_eq!(out, "hello\nworld\nagain\n");
+        p.add("a\tb  c", &mut out);
+        assert_eq!(
+            out, "hello\nworld\nagain\na\tb",
+            "spaces wait for the next word"
+        );
+        p.add("\n", &mut out);
+        assert_eq!(
+            out, "hello\nworld\nagain\na\tb\nc\n",
+            "a tab counts to its stop"
+        );
     }
 
     #[test]

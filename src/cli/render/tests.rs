@@ -220,14 +220,15 @@ fn the_preview_shows_the_block_being_written_and_erases_only_itself() {
     md.push("# Done\n\nHalf a para", &mut out);
     // The preview starts where the paragraph will be: after the blank line that separates
     // it from the heading.
+    // A word is shown once it is complete.
     assert!(
-        out.ends_with("␛[0m\n\nHalf a para".replace('␛', "\x1b").as_str()),
+        out.ends_with("␛[0m\n\nHalf a".replace('␛', "\x1b").as_str()),
         "{out:?}"
     );
     let before = out.len();
     md.push("graph\n\n", &mut out);
     let tail = &out[before..];
-    assert!(tail.starts_with("graph\n\r\x1b[2A\x1b[J"), "{tail:?}");
+    assert!(tail.starts_with(" paragraph\n\r\x1b[2A\x1b[J"), "{tail:?}");
     assert!(tail.ends_with("\nHalf a paragraph\n"), "{tail:?}");
 }
 
