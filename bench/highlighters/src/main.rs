@@ -1,7 +1,9 @@
 //! Highlighting throughput of syntect (as goshi uses it: line by line, state kept between
-//! lines) and tree-sitter-highlight (whole text at once, its best case; and re-highlighting
-//! the block so far at each completed line, which is what streaming a block would take),
-//! over the Rust and Python blocks of `benches/fixture/markdown.rs`, repeated 300 times.
+//! lines; with Oniguruma, or fancy-regex with `--no-default-features --features fancy`) and of
+//! tree-sitter-highlight (whole text at once, its best case; and re-highlighting the block so
+//! far at each completed line, which is what streaming a block would take), over the Rust and
+//! Python blocks of `benches/fixture/markdown.rs`, repeated 300 times. Also syntect's first
+//! line of each language (its regexes compiled on first use).
 
 use std::error::Error;
 use std::time::Instant;
@@ -85,7 +87,12 @@ fn syntect_lines(ss: &SyntaxSet, token: &str, text: &str) -> Result<f64, Box<dyn
         .ok_or("theme missing")?;
     let syntax = ss.find_syntax_by_token(token).ok_or("syntax missing")?;
     let mut h = HighlightLines::new(syntax, theme);
+    let t = Instant::now();
     h.highlight_line("x\n", ss)?; // compile the regexes before timing
+    println!(
+        "syntect, {token}: compiling its regexes (the first line) {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let t = Instant::now();
     for line in text.split_inclusive('\n') {
         h.highlight_line(line, ss)?;
