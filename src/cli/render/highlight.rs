@@ -20,7 +20,7 @@
 //! block pays for it on the critical path.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use syntect::easy::HighlightLines;
@@ -133,8 +133,11 @@ fn syntect_lines(lang: &str, truecolor: bool) -> Option<impl FnMut(&str, &mut St
         .syntaxes
         .find_syntax_by_token(lang)
         .or_else(|| assets.syntaxes.find_syntax_by_extension(lang))?;
-    // Any line will do: the first position tries every pattern of the main context.
-    let _ = HighlightLines::new(syntax, &assets.theme).highlight_line("x\n", &assets.syntaxes);
+    // Before the block's first line is here, once per language: any line will do, the first
+    // position tries every pattern of the main context.
+    if warm(&syntax.name) {
+        let _ = HighlightLines::new(syntax, &assets.theme).highlight_line("x\n", &assets.syntaxes);
+    }
     let mut hl = HighlightLines::new(syntax, &assets.theme);
     // syntect's newline syntaxes want the line with its newline (a buffer kept between lines).
     let mut src = String::new();
@@ -144,6 +147,19 @@ fn syntect_lines(lang: &str, truecolor: bool) -> Option<impl FnMut(&str, &mut St
         src.push('\n');
         render_line(&mut hl, assets, truecolor, &src, out);
     })
+}
+
+/// Whether the regexes of the language `name` are to be compiled now: true once per process.
+fn warm(name: &str) -> bool {
+    static WARMED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let Ok(mut warmed) = WARMED.lock() else {
+        return false;
+    };
+    let first = !warmed.iter().any(|w| w == name);
+    if first {
+        warmed.push(name.to_owned());
+    }
+    first
 }
 
 /// Appends `src` (a line with its newline) highlighted, without the newline.

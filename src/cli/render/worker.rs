@@ -123,19 +123,22 @@ impl Worker {
 
     /// Has the worker render `body` (a line without its newline) onto `out`.
     pub fn line(&mut self, body: &str, out: &mut String) -> Outcome {
+        if !self.awaiting_ready && !self.renders {
+            return Outcome::Plain;
+        }
+        let mut job = self.spare.take().unwrap_or_default();
+        job.line.clear();
+        job.line.push_str(body);
+        // The first line is sent before `Ready` is read: it waits in the channel while the
+        // renderer is made, which spares a round trip per block.
+        let sent = self.requests.send(job).is_ok();
         if self.awaiting_ready {
             let ready = self.ready();
             if ready != Outcome::Rendered {
                 return ready;
             }
         }
-        if !self.renders {
-            return Outcome::Plain;
-        }
-        let mut job = self.spare.take().unwrap_or_default();
-        job.line.clear();
-        job.line.push_str(body);
-        if self.requests.send(job).is_err() {
+        if !sent {
             return Outcome::Failed;
         }
         match self.replies.recv_timeout(self.deadline) {
