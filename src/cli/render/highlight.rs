@@ -4,9 +4,10 @@
 //! Each code block is highlighted on a thread of its own (a *worker*, see `worker`), started
 //! when the block opens, with a deadline per line. Three reasons:
 //! - syntect can loop forever on some lines: its loop guards miss some non-consuming `set`s and
-//!   multi-context pushes (trishume/syntect issues 460, 650 and 656, open as of 2026-12-01). A
-//!   model could write such a line; a line late past [`LINE_DEADLINE`] is shown plain, and so is
-//!   the rest of its block, so the answer goes on.
+//!   multi-context pushes (trishume/syntect issues 460, 650 and 656, open as of 2026-12-01; a
+//!   test here loops syntect 5.3 with a two-context `set` cycle). A model could write such a
+//!   line; a line late past [`LINE_DEADLINE`] is shown plain, and so is the rest of its block,
+//!   so the answer goes on.
 //! - Oniguruma (syntect's `regex-onig`, 2.5x faster than fancy-regex here) keeps match regions
 //!   that are not `Send`, so syntect's parse state may not leave the thread that made it; the
 //!   chat loop's `Ui` is `Send`. The state lives on the worker; lines and their rendering cross
@@ -25,7 +26,7 @@ use std::time::Duration;
 
 use syntect::easy::HighlightLines;
 use syntect::highlighting::{Color, FontStyle, Style, Theme, ThemeSet};
-use syntect::parsing::SyntaxSet;
+use syntect::parsing::{SyntaxReference, SyntaxSet};
 
 use super::escape_text;
 use super::worker::{Outcome, Worker};
@@ -138,15 +139,24 @@ fn syntect_lines(lang: &str, truecolor: bool) -> Option<impl FnMut(&str, &mut St
     if warm(&syntax.name) {
         let _ = HighlightLines::new(syntax, &assets.theme).highlight_line("x\n", &assets.syntaxes);
     }
+    Some(line_renderer(assets, syntax, truecolor))
+}
+
+/// Renders the lines of a block in `syntax`, one after the other.
+fn line_renderer(
+    assets: &'static Assets,
+    syntax: &'static SyntaxReference,
+    truecolor: bool,
+) -> impl FnMut(&str, &mut String) {
     let mut hl = HighlightLines::new(syntax, &assets.theme);
     // syntect's newline syntaxes want the line with its newline (a buffer kept between lines).
     let mut src = String::new();
-    Some(move |body: &str, out: &mut String| {
+    move |body: &str, out: &mut String| {
         src.clear();
         src.push_str(body);
         src.push('\n');
         render_line(&mut hl, assets, truecolor, &src, out);
-    })
+    }
 }
 
 /// Whether the regexes of the language `name` are to be compiled now: true once per process.
@@ -278,6 +288,72 @@ mod tests {
         }
         assert_eq!(out, "<a>\nhang\nb\n");
         drop(release);
+    }
+
+    /// A syntax whose two contexts `set` each other at the same position: syntect 5.3.0 loops
+    /// forever on a line with an `@` (checked 2026-12-01; the case of sublimehq/sublime_text
+    /// issue 1516; trishume/syntect PR 706, which would guard it, is open).
+    const LOOPING_SYNTAX: &str = "%YAML 1.2\n---\nname: Loop\nscope: source.loop\ncontexts:\n  \
+        main:\n    - match: (?=@)\n      set:\n        - match: '(?=\\S)'\n          set: main\n";
+
+    #[test]
+    fn a_line_that_loops_syntect_is_shown_plain_and_the_block_goes_on() {
+        // The looping thread cannot be stopped: the check runs in a child process, whose end
+        // ends it.
+        let exe = std::env::current_exe().expect("the test binary");
+        let child = "cli::render::highlight::tests::looping_syntax_child";
+        let mut run = std::process::Command::new(exe)
+            .args([child, "--exact", "--ignored", "--nocapture"])
+            .env("GOSHI_LOOPING_CHILD", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the child runs");
+        // Without the deadline the child would loop forever: it fails instead of hanging.
+        let start = std::time::Instant::now();
+        while run.try_wait().expect("the child").is_none() {
+            if start.elapsed() > Duration::from_secs(120) {
+                let _ = run.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let run = run.wait_with_output().expect("the child's output");
+        let said = String::from_utf8_lossy(&run.stdout).into_owned()
+            + &String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{said}");
+        assert!(said.contains("1 passed"), "{said}");
+    }
+
+    #[test]
+    #[ignore = "run in a child process by a_line_that_loops_syntect_is_shown_plain_..."]
+    fn looping_syntax_child() {
+        if std::env::var_os("GOSHI_LOOPING_CHILD").is_none() {
+            return;
+        }
+        let def = syntect::parsing::SyntaxDefinition::load_from_str(LOOPING_SYNTAX, true, None)
+            .expect("the syntax loads");
+        let mut builder = syntect::parsing::SyntaxSetBuilder::new();
+        builder.add(def);
+        let theme = assets().expect("the bundled theme").theme.clone();
+        let looping: &'static Assets = Box::leak(Box::new(Assets {
+            syntaxes: builder.build(),
+            theme,
+        }));
+        let make = move || {
+            let syntax = looping.syntaxes.find_syntax_by_name("Loop")?;
+            Some(line_renderer(looping, syntax, false))
+        };
+        static LATE: AtomicUsize = AtomicUsize::new(0);
+        let worker = Worker::start(make, STARTUP_DEADLINE, LINE_DEADLINE, &LATE);
+        assert!(worker.is_some());
+        let mut code = CodeLines { worker };
+        let mut out = String::new();
+        for line in ["before\n", "x = @y\n", "after\n"] {
+            code.line(line, &mut out);
+        }
+        assert_eq!(out, "before\nx = @y\nafter\n");
+        assert_eq!(LATE.load(Ordering::SeqCst), 1, "the worker still loops");
     }
 
     #[test]
