@@ -8,13 +8,13 @@
 //!   test here loops syntect 5.3 with a two-context `set` cycle). A model could write such a
 //!   line; a line late past [`LINE_DEADLINE`] is shown plain, and so is the rest of its block,
 //!   so the answer goes on.
-//! - Oniguruma (syntect's `regex-onig`, 2.5x faster than fancy-regex here) keeps match regions
+//! - Oniguruma (syntect's `regex-onig`, 2 to 5 times faster than fancy-regex here) keeps match regions
 //!   that are not `Send`, so syntect's parse state may not leave the thread that made it; the
 //!   chat loop's `Ui` is `Send`. The state lives on the worker; lines and their rendering cross
 //!   in two buffers that go back and forth (no allocation per line).
-//! - syntect compiles a language's regexes on their first use (3 to 5 ms with Oniguruma, 33 to
-//!   44 ms with fancy-regex, 2026-12-01). The worker compiles them as the fence opens, while the
-//!   model writes the block's first line.
+//! - syntect compiles a language's regexes on their first use (1 to 5 ms with Oniguruma, 19 to
+//!   44 ms with fancy-regex, 2026-12-01, `bench/highlighters`). The worker compiles them as the
+//!   fence opens, while the model writes the block's first line.
 //!
 //! The assets are decompressed once per process, on a background thread started by
 //! [`warm_up`] when an answer may be rendered, so neither `goshi --version` nor the first code
