@@ -10,8 +10,8 @@
 //!   so the answer goes on.
 //! - Oniguruma (syntect's `regex-onig`, 2 to 5 times faster than fancy-regex here) keeps
 //!   match regions that are not `Send`, so syntect's parse state may not leave the thread that
-//!   made it; the chat loop's `Ui` is `Send`. The state lives on the worker; lines and their rendering cross
-//!   in two buffers that go back and forth (no allocation per line).
+//!   made it; the chat loop's `Ui` is `Send`. The state lives on the worker; lines and their
+//!   rendering cross in two buffers that go back and forth (no allocation per line).
 //! - syntect compiles a language's regexes on their first use (1 to 5 ms with Oniguruma, 19 to
 //!   44 ms with fancy-regex, 2026-12-01, `bench/highlighters`). The worker compiles them as the
 //!   fence opens, while the model writes the block's first line.
