@@ -34,7 +34,7 @@ pub(super) struct Preview {
 }
 
 /// The cursor, and the text after it that is not written yet.
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct Cursor {
     /// Rows below the preview's first row.
     row: usize,
@@ -81,8 +81,12 @@ impl Preview {
             safe = Cow::Owned(safe.replace('\r', ""));
         }
         let lead = self.gap && !self.shown;
-        let mut at = self.at.clone();
-        // What this text writes, kept until it is known to fit on the screen.
+        // Where the cursor was: what is written is kept until the text is known to fit on the
+        // screen, and the cursor goes back there if it does not (the rest of the state need
+        // not: a frozen preview holds nothing until it is cleared). No copy of the state per
+        // text, which would cost as much as the text held back.
+        let (row, col) = (self.at.row, self.at.col);
+        let at = &mut self.at;
         let mut written = String::new();
         if lead {
             written.push('\n');
@@ -102,19 +106,25 @@ impl Preview {
                 ' ' | '\t' => {
                     at.place_word(self.width, &mut written);
                     at.long_word = false;
-                    at.spaces.push(c);
+                    // More than a row of spaces shows as a row of spaces: no more is held.
+                    if at.spaces.len() < self.width {
+                        at.spaces.push(c);
+                    }
                 }
                 _ if at.long_word => at.put(c, self.width, &mut written),
                 _ => {
                     at.word.push(c);
                     at.word_cols += c.width().unwrap_or(0);
-                    if at.word_cols > self.width {
+                    // Wider than a row, or long in bytes (zero-width characters): shown as it
+                    // comes, so that nothing held back grows without bound.
+                    if at.word_cols > self.width || at.word.len() > 4 * self.width {
                         at.place_word(self.width, &mut written);
                         at.long_word = true;
                     }
                 }
             }
             if at.row >= self.max_rows {
+                (at.row, at.col) = (row, col);
                 self.frozen = true;
                 return;
             }
@@ -124,10 +134,8 @@ impl Preview {
             out.push_str(&written);
         } else {
             // Only held back: the cursor has not moved (not even for the lead row).
-            at.row = self.at.row;
-            at.col = self.at.col;
+            (at.row, at.col) = (row, col);
         }
-        self.at = at;
     }
 
     /// Erases what is shown: back to the preview's first row, erase below.
@@ -230,6 +238,26 @@ mod tests {
         assert_eq!(
             out, "hello\nworld\nagain\na\tb\nc\n",
             "a tab counts to its stop"
+        );
+    }
+
+    #[test]
+    fn nothing_held_back_grows_without_bound() {
+        // A hostile answer's endless spaces or zero-width characters, a few at a time: what is
+        // held back stays under a row's worth.
+        let mut p = Preview::new(true, 10, 24);
+        let mut out = String::new();
+        for _ in 0..10_000 {
+            p.add("  ", &mut out);
+        }
+        assert!(p.at.spaces.len() <= 10, "{} spaces held", p.at.spaces.len());
+        for _ in 0..10_000 {
+            p.add("\u{200b}", &mut out);
+        }
+        assert!(
+            p.at.word.len() <= 4 * 10 + 4,
+            "{} bytes held",
+            p.at.word.len()
         );
     }
 
