@@ -173,9 +173,19 @@ impl Cursor {
             self.row += 1;
             self.col = 0;
         } else {
-            out.push_str(&self.spaces);
-            // A tab past the last column stops there.
-            self.col = col.min(width);
+            // Counted one by one: spaces may still run past the row (before a word of zero
+            // width, or at the start of a row), and the terminal wraps them.
+            let spaces = std::mem::take(&mut self.spaces);
+            for c in spaces.chars() {
+                if c == '\t' {
+                    // A tab moves to the next stop, at most to the last column: it never wraps.
+                    out.push('\t');
+                    self.col = ((self.col / 8 + 1) * 8).min(width);
+                } else {
+                    self.put(c, width, out);
+                }
+            }
+            self.spaces = spaces;
         }
         self.spaces.clear();
         let word = std::mem::take(&mut self.word);
@@ -239,6 +249,14 @@ mod tests {
             out, "hello\nworld\nagain\na\tb\nc\n",
             "a tab counts to its stop"
         );
+    }
+
+    #[test]
+    fn spaces_that_run_past_the_row_are_counted_as_the_terminal_wraps_them() {
+        let mut p = Preview::new(true, 10, 24);
+        let mut out = String::new();
+        p.add("abcdefgh   \u{200b} ", &mut out);
+        assert_eq!((p.at.row, p.at.col), (1, 1), "{out:?}");
     }
 
     #[test]
