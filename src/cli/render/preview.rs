@@ -153,6 +153,13 @@ impl Preview {
     }
 }
 
+/// The column after a tab from `col`: the next stop, at most the last column. A tab never
+/// wraps, and on the last column it leaves the cursor *on* that column (the next character is
+/// written there), not past it as a character would.
+fn tab(col: usize, width: usize) -> usize {
+    ((col / 8 + 1) * 8).min(width.saturating_sub(1))
+}
+
 impl Cursor {
     /// Writes the word received so far: after the spaces before it, or on the next row if it
     /// does not fit on this one.
@@ -162,11 +169,7 @@ impl Cursor {
         }
         let mut col = self.col;
         for c in self.spaces.chars() {
-            col = if c == '\t' {
-                (col / 8 + 1) * 8
-            } else {
-                col + 1
-            };
+            col = if c == '\t' { tab(col, width) } else { col + 1 };
         }
         if self.col > 0 && col.min(width) + self.word_cols > width {
             out.push('\n');
@@ -178,9 +181,8 @@ impl Cursor {
             let spaces = std::mem::take(&mut self.spaces);
             for c in spaces.chars() {
                 if c == '\t' {
-                    // A tab moves to the next stop, at most to the last column: it never wraps.
                     out.push('\t');
-                    self.col = ((self.col / 8 + 1) * 8).min(width);
+                    self.col = tab(self.col, width);
                 } else {
                     self.put(c, width, out);
                 }
@@ -260,6 +262,14 @@ mod tests {
     }
 
     #[test]
+    fn a_tab_stops_on_the_last_column_and_the_next_character_does_not_wrap() {
+        let mut p = Preview::new(true, 10, 24);
+        let mut out = String::new();
+        p.add("abcdefghi\tx ", &mut out);
+        assert_eq!((p.at.row, p.at.col), (0, 10), "{out:?}");
+    }
+
+    #[test]
     fn nothing_held_back_grows_without_bound() {
         // A hostile answer's endless spaces or zero-width characters, a few at a time: what is
         // held back stays under a row's worth.
@@ -277,6 +287,66 @@ mod tests {
             "{} bytes held",
             p.at.word.len()
         );
+    }
+
+    /// Where a terminal's cursor ends after `out`, from the top row: (row, column), the column
+    /// being `width` when the cursor sits on the last column with a wrap pending. A model
+    /// written apart from the preview's own counting (xterm's: a character that does not fit
+    /// wraps first, a tab never wraps and clears a pending wrap, a newline moves down a row).
+    fn terminal_cursor(out: &str, width: usize) -> (usize, usize) {
+        let (mut row, mut x, mut pending) = (0usize, 0usize, false);
+        for c in out.chars() {
+            match c {
+                '\n' => (row, x, pending) = (row + 1, 0, false),
+                '\t' => (x, pending) = (((x / 8 + 1) * 8).min(width - 1), false),
+                _ => {
+                    let w = c.width().unwrap_or(0);
+                    if w == 0 {
+                        continue;
+                    }
+                    if pending || x + w > width {
+                        (row, x, pending) = (row + 1, 0, false);
+                    }
+                    x += w;
+                    if x == width {
+                        (x, pending) = (width - 1, true);
+                    }
+                }
+            }
+        }
+        (row, if pending { width } else { x })
+    }
+
+    proptest::proptest! {
+        /// The preview knows where the terminal's cursor is, so it erases exactly its own rows,
+        /// whatever the text and however it is cut.
+        #[test]
+        fn the_preview_counts_rows_as_a_terminal(
+            text in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "bc", " ", "  ", "\t", "\n", "日", "\u{200b}", "é"]),
+                0..200,
+            ),
+            cuts in proptest::collection::vec(1usize..8, 1..40),
+            width in 2usize..24,
+        ) {
+            let text = text.concat();
+            let mut p = Preview::new(true, width, 10_000);
+            let mut out = String::new();
+            let mut rest = text.as_str();
+            for n in cuts.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let mut at = (*n).min(rest.len());
+                while !rest.is_char_boundary(at) {
+                    at += 1;
+                }
+                let (piece, tail) = rest.split_at(at);
+                p.add(piece, &mut out);
+                rest = tail;
+            }
+            proptest::prop_assert_eq!((p.at.row, p.at.col), terminal_cursor(&out, width), "{:?}", out);
+        }
     }
 
     #[test]
