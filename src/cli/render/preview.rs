@@ -254,19 +254,24 @@ mod tests {
     }
 
     #[test]
-    fn spaces_that_run_past_the_row_are_counted_as_the_terminal_wraps_them() {
-        let mut p = Preview::new(true, 10, 24);
-        let mut out = String::new();
-        p.add("abcdefgh   \u{200b} ", &mut out);
-        assert_eq!((p.at.row, p.at.col), (1, 1), "{out:?}");
-    }
-
-    #[test]
-    fn a_tab_stops_on_the_last_column_and_the_next_character_does_not_wrap() {
-        let mut p = Preview::new(true, 10, 24);
-        let mut out = String::new();
-        p.add("abcdefghi\tx ", &mut out);
-        assert_eq!((p.at.row, p.at.col), (0, 10), "{out:?}");
+    fn the_cursor_is_counted_where_the_terminal_puts_it() {
+        for (text, at, what) in [
+            (
+                "abcdefgh   \u{200b} ",
+                (1, 1),
+                "spaces before a zero-width word run past the row and wrap",
+            ),
+            (
+                "abcdefghi\tx ",
+                (0, 10),
+                "a tab stops on the last column, and the next character does not wrap",
+            ),
+        ] {
+            let mut p = Preview::new(true, 10, 24);
+            let mut out = String::new();
+            p.add(text, &mut out);
+            assert_eq!((p.at.row, p.at.col), at, "{what}: {out:?}");
+        }
     }
 
     #[test]
